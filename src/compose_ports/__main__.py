@@ -1,0 +1,3 @@
+from compose_ports.cli import main
+
+main()

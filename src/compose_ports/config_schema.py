@@ -1,0 +1,68 @@
+"""Check a config's shape against schemas/config.schema.json, the schema editors use too.
+
+jsonschema costs a noticeable part of start-up, so it is imported only when a config exists.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from compose_ports.errors import ComposePortsError
+from compose_ports.yamlread import YMap, YSeq, source_of
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(
+        resources.files("compose_ports").joinpath("schemas/config.schema.json").read_text()
+    )
+    return jsonschema.Draft202012Validator(schema)
+
+
+def validate(raw: Any, path: Path) -> None:
+    """Raise the first problem, placed at its line and column, in words a person can act on."""
+    errors = sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    error = errors[0]
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    message = f"{where}: {_explain(error)}"
+    line, column = _position(raw, list(error.absolute_path))
+    raise ComposePortsError(message, str(path), line, column)
+
+
+def _explain(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return f"unknown key {', '.join(map(repr, extra))}"
+    if error.validator == "propertyNames" or (
+        error.validator == "enum" and error.schema.get("$comment") == "rule"
+    ):
+        return f"unknown rule {error.instance!r}"
+    if error.validator == "oneOf" and isinstance(error.instance, (str, int)):
+        return f"invalid value {error.instance!r}"
+    return error.message
+
+
+def _position(raw: Any, path: list[Any]) -> tuple[int, int]:
+    node, parent, key = raw, None, None
+    for part in path:
+        parent, key = node, part
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    src = source_of(node)
+    if isinstance(parent, YMap) and key in parent.key_src and src is None:
+        src = parent.key_src[key]
+    if isinstance(parent, YSeq) and isinstance(key, int) and src is None:
+        src = parent.item_src[key]
+    if src is None and isinstance(raw, YMap) and path and path[0] in raw.key_src:
+        src = raw.key_src[path[0]]
+    return (src.line, src.column) if src else (0, 0)

@@ -1,0 +1,227 @@
+"""Which stacks a run reads: Compose's own file discovery, and compose-ports' scan of a tree.
+
+A stack is a list of compose files read together, like `docker compose -f a -f b`:
+- a directory with a main file is a project with its override file, as Compose discovers them;
+- a variant beside a main file (`docker-compose.prod.yml`) is its own stack: main file + variant;
+- a stack declared in the config (`stacks:`) claims its files, which are not read again;
+- any other compose file that no stack claims is read alone.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from compose_ports.config import Config, find_config
+from compose_ports.errors import ComposePortsError
+
+# compose-go@v2.9.1:cli/options.go:386-390. Not symmetric: `.yml` wins for the docker-compose
+# names and for the override names, `.yaml` for the main `compose` name (compose-facts §3.1).
+MAIN_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
+COMPOSE_FILE = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
+_VARIANT = re.compile(r"^(?:docker-)?compose\.(?P<name>[^/]+)\.ya?ml$")
+_SKIP_DIRS = {".git", "node_modules", ".hg", ".svn", ".venv", "__pycache__"}
+
+
+def default_files(workdir: Path) -> list[Path] | None:
+    """Compose's default files: the first main file from workdir upwards, and its override."""
+    directory = workdir
+    while True:
+        main = _first_existing(directory, MAIN_NAMES)
+        if main is not None:
+            override = _first_existing(directory, OVERRIDE_NAMES)
+            return [main, override] if override else [main]
+        if directory.parent == directory:
+            return None
+        directory = directory.parent
+
+
+def _first_existing(directory: Path, names: Sequence[str]) -> Path | None:
+    for name in names:
+        path = directory / name
+        if path.is_file():
+            return path
+    return None
+
+
+def is_compose_file(path: Path) -> bool:
+    return bool(COMPOSE_FILE.match(path.name))
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """A stack to load: its files in `-f` order, and where it comes from."""
+
+    files: tuple[Path, ...]
+    name: str | None = None  # the config's stack name, or the variant's name
+    config: Config | None = None
+
+    @property
+    def project_directory(self) -> Path:
+        return self.files[0].parent
+
+
+def repository_root(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+class _GitIgnore:
+    """The subset of .gitignore that matters for finding compose files (no negated directories)."""
+
+    def __init__(self) -> None:
+        self.rules: list[tuple[Path, re.Pattern[str], bool, bool]] = []
+
+    def read(self, directory: Path) -> None:
+        path = directory / ".gitignore"
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            line = line.rstrip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            if negate:
+                line = line[1:]
+            dir_only = line.endswith("/")
+            line = line.strip("/") if dir_only else line
+            anchored = "/" in line.lstrip("/")
+            line = line.lstrip("/")
+            pattern = fnmatch.translate(line).replace(".*", "[^/]*").replace("[^/]*[^/]*", ".*")
+            if not anchored:
+                pattern = r"(?:.*/)?" + pattern
+            self.rules.append((directory, re.compile(pattern), negate, dir_only))
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        result = False
+        for base, pattern, negate, dir_only in self.rules:
+            if dir_only and not is_dir:
+                continue
+            try:
+                relative = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if pattern.fullmatch(relative):
+                result = not negate
+        return result
+
+
+def scan(root: Path, errors: list[ComposePortsError] | None = None) -> list[Path]:
+    """Compose files under root, skipping VCS and dependency folders and what .gitignore ignores.
+
+    Directory symlinks are not followed, so symlink loops cannot trap the walk.
+    """
+    ignore = _GitIgnore()
+    repo = repository_root(root)
+    if repo is not None:
+        for directory in (root, *root.parents):
+            ignore.read(directory)
+            if directory == repo:
+                break
+    found: list[Path] = []
+
+    def on_error(exc: OSError) -> None:
+        if errors is not None:
+            errors.append(ComposePortsError(f"cannot read directory: {exc.strerror}", exc.filename))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+        directory = Path(dirpath)
+        if directory != root:
+            ignore.read(directory)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _SKIP_DIRS and not ignore.ignored(directory / d, is_dir=True)
+        )
+        for name in sorted(filenames):
+            if COMPOSE_FILE.match(name):
+                path = directory / name
+                if ignore.ignored(path, is_dir=False):
+                    continue
+                if not path.exists():
+                    if errors is not None:
+                        errors.append(ComposePortsError("broken symbolic link", str(path)))
+                    continue
+                found.append(path)
+    return found
+
+
+def stacks_for(files: Iterable[Path], config_file: Path | None = None) -> list[StackSpec]:
+    """Group compose files into stacks (see the module docstring)."""
+    files = list(dict.fromkeys(files))
+    configs: dict[Path, Config | None] = {}
+    stacks: list[StackSpec] = []
+    claimed: set[Path] = set()
+    for path in files:
+        config = find_config(path.parent, config_file)
+        if config is not None and config.path not in configs:
+            configs[config.path] = config
+            for name, stack_files in config.stacks.items():
+                stacks.append(StackSpec(tuple(stack_files), name, config))
+                claimed.update(stack_files)
+    by_directory: dict[Path, list[Path]] = {}
+    for path in files:
+        if path not in claimed:
+            by_directory.setdefault(path.parent, []).append(path)
+    for directory, members in by_directory.items():
+        config = find_config(directory, config_file)
+        stacks.extend(_directory_stacks(directory, members, config))
+    return stacks
+
+
+def _directory_stacks(
+    directory: Path, members: list[Path], config: Config | None
+) -> Iterator[StackSpec]:
+    names = {p.name for p in members}
+    main = next((directory / n for n in MAIN_NAMES if n in names), None)
+    override = next((directory / n for n in OVERRIDE_NAMES if n in names), None)
+    used: set[Path] = set()
+    if main is not None:
+        files = (main, override) if override else (main,)
+        used.update(files)
+        yield StackSpec(files, None, config)
+        for path in members:
+            match = _VARIANT.match(path.name)
+            if path in used or path.name in MAIN_NAMES or path.name in OVERRIDE_NAMES:
+                continue
+            if match:
+                used.add(path)
+                yield StackSpec((main, path), match.group("name"), config)
+    for path in members:
+        if path not in used:
+            yield StackSpec((path,), None, config)
+
+
+def stacks_of_trigger(path: Path, config_file: Path | None = None) -> list[StackSpec]:
+    """The stacks a changed file belongs to, plus the stacks sharing a `hosts:` group with them."""
+    config = find_config(path.parent, config_file)
+    siblings = sorted(p for p in path.parent.iterdir() if p.is_file() and is_compose_file(p))
+    # Declared stacks come with the config, wherever their files are.
+    candidates = stacks_for([*siblings, path], config_file)
+    if config is not None and path == config.path:
+        # The policy itself changed: every stack it governs is concerned.
+        return [s for s in candidates if s.config is config and s.name in config.stacks]
+    chosen = [s for s in candidates if path in s.files]
+    if config is not None:
+        names = {s.name for s in chosen if s.config is config}
+        partners = {m for members in config.hosts.values() if names & set(members) for m in members}
+        chosen += [
+            s
+            for s in candidates
+            if s.config is config and s.name in partners and s.name not in names
+        ]
+    return chosen

@@ -1,0 +1,105 @@
+"""The variables a project is interpolated with: the process environment and its env files.
+
+Compose loads them in two passes (docker/compose@v2.40.3:cmd/compose/compose.go:375-408,
+compose-go@v2.9.1:cli/options.go:240-308; compose-facts §3.5, §4.2). Pass one, before the compose
+files are known: `--env-file`s, else `COMPOSE_ENV_FILES`, else `<working dir>/.env`, where the
+working dir is `--project-directory`, else the first `-f` file's directory, else the cwd. Pass two,
+once the project directory is known: `<project dir>/.env`. Nothing ever overwrites a key that is
+already set, so the process environment beats pass one, which beats pass two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compose_ports.dotenv import parse_dotenv
+from compose_ports.errors import ComposePortsError
+
+PROCESS = "environment"
+
+
+@dataclass(frozen=True)
+class Environment:
+    values: Mapping[str, str]
+    sources: Mapping[str, str] = field(default_factory=dict)  # name -> env file, or PROCESS
+    files: tuple[str, ...] = ()  # the env files read, in order
+    explicit: bool = False  # env files were named (`--env-file`, COMPOSE_ENV_FILES)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def source(self, name: str) -> str | None:
+        return self.sources.get(name)
+
+
+def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict[str, str], dict]:
+    """Values of several env files, later files winning, each interpolated against `base` first."""
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ComposePortsError(f"cannot read env file: {exc.strerror}", str(path)) from None
+        text = data.decode("utf-8-sig", errors="replace")
+
+        def lookup(name: str, _values: dict[str, str] = values) -> str | None:
+            found = base.get(name)
+            return found if found is not None else _values.get(name)
+
+        try:
+            parsed = parse_dotenv(text, lookup, str(path))
+        except ComposePortsError as exc:
+            raise exc.located(str(path)) from None
+        for name, value in parsed.items():
+            values[name] = value
+            sources[name] = str(path)
+    return values, sources
+
+
+def _merged(env: Environment, paths: Sequence[Path], explicit: bool) -> Environment:
+    extra, extra_sources = read_env_files(paths, env.values)
+    values = dict(env.values)
+    sources = dict(env.sources)
+    for name, value in extra.items():
+        if name not in values:
+            values[name] = value
+            sources[name] = extra_sources[name]
+    files = env.files + tuple(str(p) for p in paths if str(p) not in env.files)
+    return Environment(values, sources, files, explicit or env.explicit)
+
+
+def first_pass(
+    environ: Mapping[str, str], env_files: Sequence[str] | None, workdir: Path, cwd: Path
+) -> Environment:
+    """Process environment plus the env files Compose reads before it knows the compose files."""
+    env = Environment(dict(environ), dict.fromkeys(environ, PROCESS))
+    named = list(env_files or [])
+    if not named and environ.get("COMPOSE_ENV_FILES"):
+        named = [p for p in environ["COMPOSE_ENV_FILES"].split(",") if p]
+    if named:
+        paths = []
+        for name in named:
+            path = (cwd / name).resolve() if not Path(name).is_absolute() else Path(name)
+            if not path.is_file():
+                raise ComposePortsError(f"couldn't find env file: {path}")
+            paths.append(path)
+        return _merged(env, paths, explicit=True)
+    return _merged(env, _default_env_file(environ, workdir), explicit=False)
+
+
+def second_pass(env: Environment, project_dir: Path) -> Environment:
+    """Add `<project dir>/.env`, with lower precedence than everything already loaded."""
+    if env.explicit:
+        return env
+    paths = [p for p in _default_env_file(env.values, project_dir) if str(p) not in env.files]
+    return _merged(env, paths, explicit=False) if paths else env
+
+
+def _default_env_file(environ: Mapping[str, str], directory: Path) -> list[Path]:
+    if environ.get("COMPOSE_DISABLE_ENV_FILE", "").lower() in ("1", "true"):
+        return []
+    path = directory / ".env"
+    return [path] if path.is_file() else []

@@ -1,0 +1,718 @@
+"""Load one compose project (a stack of files) into the model, as Docker Compose loads it.
+
+compose-go@v2.9.1:loader/loader.go:412-527, for each file and each document in it: parse,
+interpolate, resolve `extends`, resolve `include`, merge over what came before; then unicity,
+validation, the canonical (long-syntax) form of ports, and unicity again (compose-facts §2.1).
+
+Where Compose would refuse the project for a reason outside ports (an unset `${SECRET:?}` in
+`environment`, say), the ports are still mapped and the reason is kept as `Project.rejection`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compose_ports import discovery
+from compose_ports.environment import Environment, first_pass, second_pass
+from compose_ports.errors import ComposePortsError
+from compose_ports.interpolation import InterpolationError, interpolate
+from compose_ports.merge import merge_mapping, unique, without_resets
+from compose_ports.model import Diagnostic, Origin, PortBinding, PortSpec, Project, Service, Source
+from compose_ports.ports import PortError, parse_item, spec_key, unicity_key
+from compose_ports.yamlread import (
+    YInt,
+    YMap,
+    YSeq,
+    YStr,
+    decode,
+    read_documents,
+    source_of,
+)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Compose's own options for one run (compose-facts §3)."""
+
+    files: tuple[str, ...] = ()  # -f, in order
+    env_files: tuple[str, ...] = ()  # --env-file
+    project_directory: str | None = None
+    project_name: str | None = None  # -p
+    profiles: tuple[str, ...] = ()  # --profile
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    cwd: str = field(default_factory=os.getcwd)
+
+
+class _Problems:
+    """What a load found wrong, collected so one bad entry never stops the rest."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.rejections: list[str] = []
+        self.warnings: list[str] = []
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        if diagnostic not in self.diagnostics:
+            self.diagnostics.append(diagnostic)
+
+    def error(self, exc: ComposePortsError, kind: str = "read", service: str | None = None) -> None:
+        self.add(Diagnostic(exc.file, exc.line, exc.column, exc.message, kind, service))
+
+    def reject(self, reason: str) -> None:
+        if reason not in self.rejections:
+            self.rejections.append(reason)
+
+
+class FileCache:
+    """Parsed documents by path: a file shared by several stacks is read and parsed once."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, list[Any]] = {}
+
+    def documents(self, path: str) -> list[Any]:
+        if path not in self._docs:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
+            self._docs[path] = read_documents(decode(data, path), path)
+        return self._docs[path]
+
+
+_DEFAULT_CACHE = FileCache()
+
+
+def project_name_from(directory: Path) -> str:
+    # compose-go@v2.9.1:cli/options.go:526-544: lower-cased, only [a-z0-9_-] kept.
+    return re.sub(r"[^a-z0-9_-]", "", directory.name.lower())
+
+
+def load_project(
+    options: LoadOptions,
+    stack: str | None = None,
+    cache: FileCache | None = None,
+) -> Project:
+    """Load a project like `docker compose [options] config` would. Never raises for bad input."""
+    cache = cache or _DEFAULT_CACHE
+    problems = _Problems()
+    cwd = Path(options.cwd)
+    files = [_absolute(cwd, f) for f in options.files]
+    workdir = (
+        _absolute(cwd, options.project_directory)
+        if options.project_directory
+        else (files[0].parent if files else cwd)
+    )
+    try:
+        env = first_pass(options.environ, options.env_files, workdir, cwd)
+    except ComposePortsError as exc:
+        problems.error(exc)
+        env = Environment(dict(options.environ))
+    if not files and env.get("COMPOSE_FILE"):
+        separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+        files = [_absolute(cwd, f) for f in env.values["COMPOSE_FILE"].split(separator) if f]
+    if not files:
+        found = discovery.default_files(workdir)
+        if found is None:
+            problems.add(Diagnostic(str(workdir), 0, 0, "no configuration file provided: not found"))
+            return _project(options, stack, workdir, (), {}, problems, env, None)
+        files = list(found)
+    project_dir = (
+        _absolute(cwd, options.project_directory) if options.project_directory else files[0].parent
+    )
+    try:
+        env = second_pass(env, project_dir)
+    except ComposePortsError as exc:
+        problems.error(exc)
+    loader = _Loader(env, cache, problems)
+    model: YMap = YMap()
+    for index, path in enumerate(files):
+        model = loader.merge_file(model, path, main=index == 0)
+    name = _project_name(options, env, model, project_dir)
+    return _project(options, stack, project_dir, tuple(map(str, files)), model, problems, env, name)
+
+
+def _absolute(cwd: Path, path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    return Path(os.path.normpath(p if p.is_absolute() else cwd / p))
+
+
+def _project_name(options: LoadOptions, env: Environment, model: Mapping, directory: Path) -> str:
+    if options.project_name:
+        return options.project_name
+    if env.get("COMPOSE_PROJECT_NAME"):
+        return str(env.get("COMPOSE_PROJECT_NAME"))
+    if isinstance(model.get("name"), str) and model["name"]:
+        return str(model["name"])
+    return project_name_from(directory)
+
+
+class _Loader:
+    def __init__(self, env: Environment, cache: FileCache, problems: _Problems) -> None:
+        self.env = env
+        self.cache = cache
+        self.problems = problems
+        self.lookup: Callable[[str], str | None] = env.values.get
+
+    # -- files and documents -------------------------------------------------------------
+
+    def merge_file(self, model: YMap, path: Path, main: bool) -> YMap:
+        for document in self.documents(path, main):
+            model = merge_mapping(model, document) if model else without_resets(document)
+            model = self.enforce_unicity(model)
+        return model
+
+    def documents(self, path: Path, main: bool, seen: tuple[str, ...] = ()) -> list[YMap]:
+        """The file's documents, interpolated, with `extends` and `include` resolved."""
+        file = str(path)
+        try:
+            raw = self.cache.documents(file)
+        except ComposePortsError as exc:
+            self.problems.error(exc)
+            return []
+        if main and all(doc is None for doc in raw):
+            # compose-go rejects an empty main file; an empty override is fine.
+            self.problems.add(Diagnostic(file, 1, 1, "empty compose file"))
+            return []
+        result = []
+        for doc in raw:
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                src = source_of(doc) or Source(file, 1, 1)
+                self.problems.add(
+                    Diagnostic(file, src.line, src.column, "top-level object must be a mapping")
+                )
+                continue
+            doc = self.interpolate(doc, "")
+            if not self.check_structure(doc, file):
+                continue
+            doc = self.resolve_includes(doc, path, seen + (file,))
+            doc = self.resolve_extends(doc, path)
+            result.append(doc)
+        return result
+
+    def check_structure(self, doc: YMap, file: str) -> bool:
+        """What Compose's schema refuses about the shape of services and ports: a read error."""
+        services = doc.get("services")
+        if services is None:
+            return True
+        if not isinstance(services, dict):
+            self._shape_error(doc, "services", file, "services must be a mapping")
+            return False
+        ok = True
+        for name, service in services.items():
+            if service is None or not isinstance(service, dict):
+                if service is not None and hasattr(service, "src"):
+                    self._shape_error(services, name, file, f"services.{name} must be a mapping")
+                    ok = False
+                else:
+                    # compose-go refuses `services: {nil: }` in its schema; the other
+                    # services still have well-defined ports, so keep going.
+                    self.problems.reject(f"validating {file}: services.{name} must be a mapping")
+                continue
+            ports = service.get("ports")
+            if "ports" in service and not isinstance(ports, list) and not _is_tagged_null(ports):
+                self._shape_error(service, "ports", file, f"services.{name}.ports must be a array")
+                ok = False
+        return ok
+
+    def _shape_error(self, parent: Any, key: str, file: str, message: str) -> None:
+        src = getattr(parent, "key_src", {}).get(key) or source_of(parent) or Source(file, 1, 1)
+        self.problems.add(Diagnostic(file, src.line, src.column, message))
+
+    # -- interpolation -------------------------------------------------------------------
+
+    def interpolate(self, value: Any, path: str) -> Any:
+        """The value with every `${...}` substituted; keys are never interpolated (spec)."""
+        if isinstance(value, YStr):
+            if "$" not in value:
+                return value
+            return self.interpolate_text(value, path)
+        if isinstance(value, dict):
+            changed = None
+            for key, item in value.items():
+                new = self.interpolate(item, f"{path}.{key}" if path else key)
+                if new is not item:
+                    if changed is None:
+                        changed = _copy_map(value)
+                    changed[key] = new
+            return value if changed is None else changed
+        if isinstance(value, list):
+            child = f"{path}.[]"
+            items = [self.interpolate(item, child) for item in value]
+            if all(a is b for a, b in zip(items, value)):
+                return value
+            seq = YSeq(getattr(value, "src", None), getattr(value, "tag", None))
+            seq.extend(items)
+            seq.item_src = list(getattr(value, "item_src", []))
+            return seq
+        return value
+
+    def interpolate_text(self, text: YStr, path: str) -> Any:
+        try:
+            result = interpolate(str(text), self.lookup)
+        except InterpolationError as exc:
+            message = f"error while interpolating {path}: {exc.message}"
+            if _is_port_path(path):
+                src = text.src
+                self.problems.add(
+                    Diagnostic(
+                        src.file if src else None,
+                        src.line if src else 0,
+                        src.column if src else 0,
+                        message,
+                        "variable",
+                        path.split(".")[1] if path.startswith("services.") else None,
+                    )
+                )
+                return _Dropped(text)
+            self.problems.reject(message)
+            return text
+        new = YStr(result.value, text.src, text.quoted)
+        new.raw = str(text)
+        new.interpolated = result
+        return new
+
+    # -- include and extends -------------------------------------------------------------
+
+    def resolve_includes(self, doc: YMap, path: Path, seen: tuple[str, ...]) -> YMap:
+        includes = doc.get("include")
+        if not includes:
+            return doc
+        if not isinstance(includes, list):
+            self.problems.reject(f"validating {path}: include must be a array")
+            return doc
+        imported: YMap = YMap()
+        for entry in includes:
+            paths, env_files, project_dir = _include_entry(entry)
+            if not paths:
+                continue
+            targets = [_absolute(path.parent, p) for p in paths]
+            if any(str(t) in seen for t in targets):
+                self.problems.add(
+                    Diagnostic(str(path), _line(entry), _column(entry), "include cycle detected")
+                )
+                continue
+            base = _absolute(path.parent, project_dir) if project_dir else targets[0].parent
+            sub = self.included_loader(base, [_absolute(path.parent, e) for e in env_files])
+            model: YMap = YMap()
+            for target in targets:
+                for document in sub.documents(target, main=False, seen=seen):
+                    model = merge_mapping(model, document) if model else without_resets(document)
+            for name, service in (model.get("services") or {}).items():
+                imported.setdefault("services", YMap())[name] = service
+        if not imported:
+            return doc
+        local = doc.get("services") or {}
+        for name in imported.get("services", {}):
+            if name in local:
+                self.problems.reject(f"services.{name} conflicts with imported resource")
+        merged = merge_mapping(imported, {k: v for k, v in doc.items() if k != "include"})
+        return merged
+
+    def included_loader(self, directory: Path, env_files: Sequence[Path]) -> _Loader:
+        """An included project: its own `.env` gives defaults, the including one's env wins."""
+        from compose_ports.environment import read_env_files
+
+        paths = list(env_files) or ([directory / ".env"] if (directory / ".env").is_file() else [])
+        try:
+            extra, sources = read_env_files(paths, self.env.values)
+        except ComposePortsError as exc:
+            self.problems.error(exc)
+            extra, sources = {}, {}
+        values = {**extra, **self.env.values}
+        all_sources = {**sources, **self.env.sources}
+        env = Environment(values, all_sources, self.env.files, True)
+        return _Loader(env, self.cache, self.problems)
+
+    def resolve_extends(self, doc: YMap, path: Path) -> YMap:
+        services = doc.get("services")
+        if not isinstance(services, dict) or not any(
+            isinstance(s, dict) and "extends" in s for s in services.values()
+        ):
+            return doc
+        resolved = YMap(services.src if isinstance(services, YMap) else None)
+        for name, service in services.items():
+            if isinstance(services, YMap) and name in services.key_src:
+                resolved.key_src[name] = services.key_src[name]
+            if isinstance(service, dict) and "extends" in service:
+                resolved[name] = self.extended(service, services, path, ((str(path), name),))
+            else:
+                resolved[name] = service
+        result = _copy_map(doc)
+        result["services"] = resolved
+        return result
+
+    def extended(
+        self, service: dict, siblings: Mapping, path: Path, chain: tuple[tuple[str, str], ...]
+    ) -> dict:
+        """The service merged over the service it extends (compose-facts §2.4)."""
+        spec = service.get("extends")
+        if isinstance(spec, str):
+            base_name, base_file = spec, None
+        elif isinstance(spec, dict) and isinstance(spec.get("service"), str):
+            base_name, base_file = spec["service"], spec.get("file")
+        else:
+            self.problems.reject("extends must name a service")
+            return _without(service, "extends")
+        if base_file:
+            base_path = _absolute(path.parent, str(base_file))
+            docs = self.documents_for_extends(base_path)
+            base_services: Mapping = {}
+            for document in docs:
+                found = document.get("services")
+                if isinstance(found, dict):
+                    base_services = {**base_services, **found}
+        else:
+            base_path, base_services = path, siblings
+        link = (str(base_path), base_name)
+        if link in chain:
+            src = source_of(spec) or source_of(service)
+            self.problems.add(
+                Diagnostic(
+                    src.file if src else str(path),
+                    src.line if src else 0,
+                    src.column if src else 0,
+                    "extends cycle: "
+                    + " -> ".join(n for _, n in chain + (link,)),
+                )
+            )
+            return _without(service, "extends")
+        base = base_services.get(base_name)
+        if not isinstance(base, dict):
+            self.problems.reject(
+                f'cannot extend service "{chain[-1][1]}" in {path}: '
+                f'service "{base_name}" not found'
+            )
+            return _without(service, "extends")
+        if "extends" in base:
+            base = self.extended(base, base_services, base_path, chain + (link,))
+        merged = merge_mapping(_without(base, "extends"), _without(service, "extends"))
+        return self.unique_ports(merged)
+
+    def documents_for_extends(self, path: Path) -> list[YMap]:
+        try:
+            raw = self.cache.documents(str(path))
+        except ComposePortsError as exc:
+            self.problems.error(exc)
+            return []
+        return [self.interpolate(d, "") for d in raw if isinstance(d, dict)]
+
+    # -- unicity -------------------------------------------------------------------------
+
+    def enforce_unicity(self, model: YMap) -> YMap:
+        services = model.get("services")
+        if not isinstance(services, dict):
+            return model
+        changed = False
+        new_services = _copy_map(services)
+        for name, service in services.items():
+            if isinstance(service, dict) and isinstance(service.get("ports"), list):
+                updated = self.unique_ports(service)
+                if updated is not service:
+                    new_services[name] = updated
+                    changed = True
+        if not changed:
+            return model
+        result = _copy_map(model)
+        result["services"] = new_services
+        return result
+
+    def unique_ports(self, service: dict) -> dict:
+        ports = service.get("ports")
+        if not isinstance(ports, list):
+            return service
+        kept = [p for p in ports if not isinstance(p, _Dropped)]
+        try:
+            result = unique(kept, unicity_key)
+        except PortError:
+            return service
+        if len(result) == len(ports):
+            return service
+        updated = _copy_map(service)
+        seq = YSeq(getattr(ports, "src", None), getattr(ports, "tag", None))
+        seq.extend(result)
+        updated["ports"] = seq
+        return updated
+
+
+class _Dropped:
+    """A port entry whose interpolation failed: reported once, then left out like Compose would."""
+
+    def __init__(self, text: YStr) -> None:
+        self.text = text
+        self.src = text.src
+
+
+def _is_tagged_null(value: Any) -> bool:
+    from compose_ports.merge import is_reset
+
+    return is_reset(value)
+
+
+def _is_port_path(path: str) -> bool:
+    parts = path.split(".")
+    return len(parts) >= 3 and parts[0] == "services" and parts[2] == "ports"
+
+
+def _copy_map(value: Mapping) -> YMap:
+    result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
+    result.update(value)
+    result.key_src.update(getattr(value, "key_src", {}))
+    return result
+
+
+def _without(value: Mapping, key: str) -> YMap:
+    result = _copy_map(value)
+    result.pop(key, None)
+    return result
+
+
+def _line(value: Any) -> int:
+    src = source_of(value)
+    return src.line if src else 0
+
+
+def _column(value: Any) -> int:
+    src = source_of(value)
+    return src.column if src else 0
+
+
+def _include_entry(entry: Any) -> tuple[list[str], list[str], str | None]:
+    if isinstance(entry, str):
+        return [entry], [], None
+    if isinstance(entry, dict):
+        paths = entry.get("path")
+        paths = [paths] if isinstance(paths, str) else [str(p) for p in paths or []]
+        env_files = entry.get("env_file")
+        env_files = [env_files] if isinstance(env_files, str) else [str(e) for e in env_files or []]
+        project_dir = entry.get("project_directory")
+        return paths, env_files, str(project_dir) if project_dir else None
+    return [], [], None
+
+
+# -- from the merged model to the project model ------------------------------------------------
+
+
+def _project(
+    options: LoadOptions,
+    stack: str | None,
+    directory: Path,
+    files: tuple[str, ...],
+    model: Mapping,
+    problems: _Problems,
+    env: Environment,
+    name: str | None,
+) -> Project:
+    active_profiles = set(options.profiles)
+    if not active_profiles and env.get("COMPOSE_PROFILES"):
+        active_profiles = {p for p in str(env.get("COMPOSE_PROFILES")).split(",") if p}
+    services: list[Service] = []
+    raw_services = model.get("services") if isinstance(model, Mapping) else None
+    for service_name in sorted(raw_services or {}):
+        raw = raw_services[service_name]
+        if not isinstance(raw, dict):
+            continue
+        services.append(_service(service_name, raw, active_profiles, env, problems))
+    services = _mark_shared(services)
+    return Project(
+        name=name or project_name_from(directory),
+        directory=str(directory),
+        files=files,
+        stack=stack,
+        services=tuple(services),
+        diagnostics=tuple(problems.diagnostics),
+        rejection=problems.rejections[0] if problems.rejections else None,
+        warnings=tuple(problems.warnings),
+    )
+
+
+def _service(
+    name: str, raw: Mapping, active_profiles: set[str], env: Environment, problems: _Problems
+) -> Service:
+    profiles = tuple(str(p) for p in raw.get("profiles") or [] if isinstance(p, str))
+    active = not profiles or "*" in active_profiles or bool(active_profiles & set(profiles))
+    # Inactive services stay known with their ports, but Compose drops them: no errors for them.
+    bindings = _bindings(name, raw.get("ports"), env, problems if active else _Problems())
+    replicas = _replicas(raw)
+    image = raw.get("image")
+    network_mode = raw.get("network_mode")
+    src = getattr(raw, "src", None)
+    return Service(
+        name=name,
+        image=str(image) if isinstance(image, str) else None,
+        profiles=profiles,
+        active=active,
+        network_mode=str(network_mode) if isinstance(network_mode, str) else None,
+        replicas=replicas,
+        ports=tuple(bindings),
+        source=src,
+    )
+
+
+def _replicas(raw: Mapping) -> int | None:
+    deploy = raw.get("deploy")
+    for value in (raw.get("scale"), deploy.get("replicas") if isinstance(deploy, dict) else None):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+    return None
+
+
+def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> list[PortBinding]:
+    if not isinstance(ports, list):
+        return []
+    parsed: list[tuple[PortSpec, Any, int]] = []
+    for index, item in enumerate(ports):
+        if isinstance(item, _Dropped):
+            continue
+        src = _item_source(item, ports, index)
+        try:
+            specs = parse_item(item)
+        except PortError as exc:
+            problems.add(
+                Diagnostic(
+                    src.file, src.line, src.column, _port_message(exc, name, index), "port", name
+                )
+            )
+            continue
+        for spec in specs:
+            if spec.target == 0:
+                problems.add(
+                    Diagnostic(
+                        src.file,
+                        src.line,
+                        src.column,
+                        f"service ports services.{name}.ports.[{index}] is missing a target port",
+                        "port",
+                        name,
+                    )
+                )
+                break
+            parsed.append((spec, item, index))
+    kept = unique(parsed, lambda entry: spec_key(entry[0]))
+    return [_binding(name, spec, item, ports, index, env) for spec, item, index in kept]
+
+
+def _port_message(exc: PortError, service: str, index: int) -> str:
+    return exc.message.replace("{service}", service).replace("{index}", str(index))
+
+
+def _item_source(item: Any, ports: Any, index: int) -> Source:
+    src = source_of(item)
+    if src is None:
+        item_src = getattr(ports, "item_src", None)
+        if item_src and index < len(item_src):
+            src = item_src[index]
+    if src is None:
+        src = source_of(ports) or Source("", 0, 0)
+    return src
+
+
+def _binding(
+    service: str, spec: PortSpec, item: Any, ports: Any, index: int, env: Environment
+) -> PortBinding:
+    if isinstance(item, dict):
+        published = item.get("published")
+        holder = published if published is not None else item
+        src = source_of(holder) or _item_source(item, ports, index)
+        text = _raw_text(published) if published is not None else ""
+        quoted = bool(getattr(published, "quoted", False))
+        long_syntax = True
+    else:
+        src = _item_source(item, ports, index)
+        holder = item
+        text = _raw_text(item)
+        quoted = bool(getattr(item, "quoted", False))
+        long_syntax = False
+    record = getattr(holder, "interpolated", None)
+    variable = None
+    origin = Origin.LITERAL
+    unset: tuple[str, ...] = ()
+    if record is not None:
+        unset = tuple(record.unset)
+        host_text = text if long_syntax else _host_part(text)
+        names = _VARIABLE.findall(host_text)
+        variable = next((n[0] or n[1] for n in names), None)
+        if variable is not None:
+            value = env.get(variable)
+            origin = Origin.ENVIRONMENT if value else Origin.DEFAULT
+    if spec.published is None:
+        origin = Origin.NONE
+    return PortBinding(
+        service=service,
+        spec=spec,
+        source=src,
+        raw=text,
+        long_syntax=long_syntax,
+        variable=variable,
+        origin=origin,
+        unset_variables=unset,
+        quoted=quoted,
+    )
+
+
+_VARIABLE = re.compile(r"\$(?:\{([_A-Za-z][_A-Za-z0-9]*)|([_A-Za-z][_A-Za-z0-9]*))")
+
+
+def _raw_text(value: Any) -> str:
+    raw = getattr(value, "raw", None)
+    if raw is not None:
+        return str(raw)
+    text = getattr(value, "text", None)
+    if text:
+        return str(text)
+    return str(value)
+
+
+def _host_part(text: str) -> str:
+    """The host-port part of a short-syntax entry, `${...}` left whole: `IP:HOST:CONTAINER`."""
+    parts: list[str] = []
+    depth = 0
+    current = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "$" and text.startswith("${", i):
+            depth += 1
+            current.append("${")
+            i += 2
+            continue
+        if ch == "}" and depth:
+            depth -= 1
+        if ch == ":" and not depth:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+        i += 1
+    parts.append("".join(current))
+    if len(parts) == 1:
+        # The whole mapping may come from one variable (`${SPEC:-127.0.0.1:8080:80}`).
+        return parts[0] if parts[0].startswith("${") and parts[0].endswith("}") else ""
+    return parts[-2]
+
+
+def _mark_shared(services: list[Service]) -> list[Service]:
+    """Flag bindings whose scalar serves several services (YAML aliases, `extends`)."""
+    from dataclasses import replace
+
+    seen: dict[Source, int] = {}
+    for service in services:
+        for binding in service.ports:
+            seen[binding.source] = seen.get(binding.source, 0) + 1
+    if all(count == 1 for count in seen.values()):
+        return services
+    return [
+        replace(
+            s,
+            ports=tuple(replace(b, shared=seen[b.source] > 1) for b in s.ports),
+        )
+        for s in services
+    ]

@@ -1,0 +1,84 @@
+"""How Compose merges one compose document over another (override files, `extends`, documents).
+
+compose-go@v2.9.1:override/merge.go: mappings merge key by key, sequences append, scalars are
+replaced; `!reset` removes what came before and `!override` replaces it whole (loader/reset.go).
+`ports` append and then lose duplicates by Compose's unicity key, a later entry taking the earlier
+one's place (override/uncity.go; compose-facts §1.3, §2.2, §2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from compose_ports.yamlread import OVERRIDE_TAG, RESET_TAG, Reset, YMap, YSeq, tag_of
+
+
+def is_reset(value: object) -> bool:
+    return isinstance(value, Reset) or tag_of(value) == RESET_TAG
+
+
+def is_override(value: object) -> bool:
+    return tag_of(value) == OVERRIDE_TAG
+
+
+def without_resets(value: Any) -> Any:
+    """A mapping as a first document defines it: `!reset` inside the base file removes the key."""
+    if isinstance(value, dict):
+        if not any(is_reset(v) or isinstance(v, dict) for v in value.values()):
+            return value
+        result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
+        for key, item in value.items():
+            if is_reset(item):
+                continue
+            result[key] = without_resets(item)
+            if isinstance(value, YMap) and key in value.key_src:
+                result.key_src[key] = value.key_src[key]
+        return result
+    return value
+
+
+def merge_mapping(base: dict, override: dict, path: str = "") -> YMap:
+    """`override` merged over `base`, neither of them changed (they may be shared by aliases)."""
+    result = YMap(getattr(base, "src", None))
+    result.update(base)
+    if isinstance(base, YMap):
+        result.key_src.update(base.key_src)
+    for key, value in override.items():
+        child = f"{path}.{key}" if path else key
+        if is_reset(value):
+            result.pop(key, None)
+            continue
+        if isinstance(override, YMap) and key in override.key_src:
+            result.key_src[key] = override.key_src[key]
+        current = result.get(key)
+        if is_override(value) or current is None:
+            result[key] = without_resets(value)
+        elif isinstance(current, dict) and isinstance(value, dict):
+            result[key] = merge_mapping(current, value, child)
+        elif isinstance(current, list) and isinstance(value, list):
+            result[key] = merge_sequence(current, value, child)
+        else:
+            result[key] = without_resets(value)
+    return result
+
+
+def merge_sequence(base: list, override: list, path: str) -> YSeq:
+    result = YSeq(getattr(base, "src", None))
+    result.extend(base)
+    result.extend(override)
+    return result
+
+
+def unique(items: Iterable[Any], key: Callable[[Any], str]) -> list[Any]:
+    """Compose's unicity: an entry with an earlier entry's key replaces it at its position."""
+    result: list[Any] = []
+    index: dict[str, int] = {}
+    for item in items:
+        k = key(item)
+        if k in index:
+            result[index[k]] = item
+        else:
+            index[k] = len(result)
+            result.append(item)
+    return result

@@ -1,0 +1,149 @@
+"""The model every command works from: what a compose project publishes, and where it is written.
+
+Plain frozen dataclasses. Paths are absolute; reporters make them relative for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """A place in a file: 1-based line and column of the first character of a YAML scalar."""
+
+    file: str
+    line: int
+    column: int
+
+
+class Origin(str, Enum):
+    """Where the value of a host port came from."""
+
+    LITERAL = "literal"  # written in the compose file
+    DEFAULT = "default"  # the default of a variable that had no value (`${P:-8080}`)
+    ENVIRONMENT = "env"  # a variable's value, from the process environment or an env file
+    NONE = "none"  # no host port at all (ephemeral)
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One port entry exactly as `docker compose config --format json` prints it."""
+
+    target: int
+    published: str | None = None
+    host_ip: str | None = None
+    protocol: str = "tcp"
+    mode: str = "ingress"
+    name: str | None = None
+    app_protocol: str | None = None
+
+    def host_range(self) -> tuple[int, int] | None:
+        """The host ports this entry asks for, or None when the engine picks an ephemeral one."""
+        return parse_host_range(self.published)
+
+
+def parse_host_range(published: str | None) -> tuple[int, int] | None:
+    """`"8000"` -> (8000, 8000), `"8000-9000"` -> (8000, 9000); None for ephemeral or invalid."""
+    if not published:
+        return None
+    first, sep, last = published.partition("-")
+    if not first.isdigit() or (sep and not last.isdigit()):
+        return None
+    start = int(first)
+    end = int(last) if sep else start
+    if start == 0 or end < start or end > 65535:
+        # "0" asks the engine for an ephemeral port: it binds nothing we can know.
+        return None
+    return start, end
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """A published port of a service, with where its host port was written."""
+
+    service: str
+    spec: PortSpec
+    source: Source  # the scalar that set the host port (the override's one where it set it)
+    raw: str  # the entry as written, before interpolation (short syntax) or `published`'s text
+    long_syntax: bool = False
+    variable: str | None = None  # the variable whose value became the host port, if any
+    origin: Origin = Origin.LITERAL
+    unset_variables: tuple[str, ...] = ()  # variables the entry uses that had no value
+    quoted: bool = True  # whether the host-port scalar is quoted in YAML
+    shared: bool = False  # reached through an alias or `extends`: one scalar, several places
+
+    @property
+    def host_range(self) -> tuple[int, int] | None:
+        return self.spec.host_range()
+
+    @property
+    def protocol(self) -> str:
+        return self.spec.protocol
+
+    @property
+    def host_ip(self) -> str | None:
+        return self.spec.host_ip
+
+    @property
+    def is_pool(self) -> bool:
+        """A host range for one container port: the engine takes one free port out of it."""
+        rng = self.host_range
+        return rng is not None and rng[0] != rng[1]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem found while reading: an invalid port, a YAML error, an unset required variable."""
+
+    file: str | None
+    line: int
+    column: int
+    message: str
+    kind: str = "read"  # "read", "port" (invalid port), "variable" (required variable unset)
+    service: str | None = None
+
+    def __str__(self) -> str:
+        if self.file is None:
+            return self.message
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str | None = None
+    profiles: tuple[str, ...] = ()
+    active: bool = True  # False when its profiles match no active profile: Compose drops it
+    network_mode: str | None = None
+    replicas: int | None = None  # `scale` or `deploy.replicas`
+    ports: tuple[PortBinding, ...] = ()
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    """One stack: the files Compose reads together (`-f a -f b`), and what they publish."""
+
+    name: str
+    directory: str
+    files: tuple[str, ...]
+    stack: str | None = None
+    services: tuple[Service, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    rejection: str | None = None  # why Compose itself would refuse the project (outside ports)
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def active_services(self) -> tuple[Service, ...]:
+        return tuple(s for s in self.services if s.active)
+
+    @property
+    def bindings(self) -> tuple[PortBinding, ...]:
+        """Every port Compose publishes for this project, in Compose's order."""
+        return tuple(b for s in self.services if s.active for b in s.ports)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return self.diagnostics

@@ -1,0 +1,1 @@
+"""Reporters turn the model and findings into text. They format; they never compute."""

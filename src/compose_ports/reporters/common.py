@@ -1,0 +1,34 @@
+"""What every reporter shares: how paths and host ports are shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from compose_ports.model import PortBinding
+
+
+def display_path(path: str | None, cwd: str | None = None) -> str:
+    """Relative to the current directory when below it, else absolute; always with `/`."""
+    if not path:
+        return ""
+    base = Path(cwd or os.getcwd())
+    try:
+        return Path(path).relative_to(base).as_posix() or "."
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def host_address(binding: PortBinding) -> str:
+    """`127.0.0.1:8080/tcp`, `[::1]:8080/tcp`, `8000-9000/tcp`, `*/tcp` for an ephemeral port."""
+    published = binding.spec.published or "*"
+    ip = binding.spec.host_ip
+    if ip and ":" in ip:
+        ip = f"[{ip}]"
+    address = f"{ip}:{published}" if ip else published
+    return f"{address}/{binding.spec.protocol}"
+
+
+def port_sort_key(binding: PortBinding) -> tuple:
+    rng = binding.host_range
+    return (rng is None, rng or (0, 0), binding.spec.protocol, binding.spec.host_ip or "", binding.service)

@@ -1,0 +1,63 @@
+"""`map --format json`: the contract documented in schemas/map.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compose_ports.model import PortBinding, Project
+from compose_ports.reporters.common import display_path
+
+VERSION = 1
+
+
+def port_entry(binding: PortBinding, cwd: str | None = None) -> dict[str, Any]:
+    spec = binding.spec
+    entry: dict[str, Any] = {
+        "service": binding.service,
+        "host_ip": spec.host_ip,
+        "published": spec.published,
+        "target": spec.target,
+        "protocol": spec.protocol,
+        "mode": spec.mode,
+        "file": display_path(binding.source.file, cwd),
+        "line": binding.source.line,
+        "column": binding.source.column,
+        "variable": binding.variable,
+        "origin": binding.origin.value,
+    }
+    if spec.name is not None:
+        entry["name"] = spec.name
+    if spec.app_protocol is not None:
+        entry["app_protocol"] = spec.app_protocol
+    return entry
+
+
+def project_entry(project: Project, cwd: str | None = None) -> dict[str, Any]:
+    return {
+        "name": project.name,
+        "directory": display_path(project.directory, cwd),
+        "stack": project.stack,
+        "files": [display_path(f, cwd) for f in project.files],
+        "ports": [port_entry(b, cwd) for b in project.bindings],
+        "inactive": [
+            {"service": s.name, "profiles": list(s.profiles)}
+            for s in project.services
+            if not s.active
+        ],
+        "errors": [
+            {
+                "file": display_path(d.file, cwd) if d.file else None,
+                "line": d.line,
+                "column": d.column,
+                "message": d.message,
+            }
+            for d in project.diagnostics
+        ],
+        "rejected": project.rejection,
+    }
+
+
+def render(projects: list[Project], cwd: str | None = None) -> str:
+    document = {"version": VERSION, "projects": [project_entry(p, cwd) for p in projects]}
+    return json.dumps(document, indent=2) + "\n"

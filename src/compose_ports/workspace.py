@@ -1,0 +1,123 @@
+"""One run's projects: the stacks that the command line selects, loaded into the model."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from compose_ports import discovery
+from compose_ports.config import Config, find_config
+from compose_ports.errors import ComposePortsError
+from compose_ports.loading import FileCache, LoadOptions, load_project
+from compose_ports.model import Diagnostic, Project
+
+
+@dataclass(frozen=True)
+class Workspace:
+    projects: tuple[Project, ...]
+    configs: Mapping[str, Config | None] = field(default_factory=dict)  # project key -> config
+    errors: tuple[ComposePortsError, ...] = ()  # problems outside any project (bad arguments)
+
+    def config_of(self, project: Project) -> Config | None:
+        return self.configs.get(project_key(project))
+
+    def hosts(self) -> dict[tuple[Config, str], list[Project]]:
+        """The machines the configs declare, with the projects that run on each."""
+        groups: dict[tuple[Config, str], list[Project]] = {}
+        for project in self.projects:
+            config = self.config_of(project)
+            if config is None or project.stack is None:
+                continue
+            for host in config.hosts_of(project.stack):
+                groups.setdefault((config, host), []).append(project)
+        return groups
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(p.diagnostics for p in self.projects)
+
+
+def project_key(project: Project) -> str:
+    return "\0".join((project.stack or "", *project.files))
+
+
+def load_workspace(
+    paths: Sequence[str],
+    options: LoadOptions,
+    config_file: str | None = None,
+) -> Workspace:
+    """Load what the command line names, as the README describes for PATH and `-f`."""
+    cwd = Path(options.cwd)
+    override = _absolute(cwd, config_file) if config_file else None
+    errors: list[ComposePortsError] = []
+    if override is not None:
+        try:
+            find_config(cwd, override)
+        except ComposePortsError as exc:
+            return Workspace((), {}, (exc,))
+    if options.files or not paths and _compose_env_file(options):
+        # `-f` (or COMPOSE_FILE): exactly that one stack, with Compose's own meaning.
+        try:
+            config = find_config(cwd, override)
+        except ComposePortsError as exc:
+            config, errors = None, [exc]
+        project = load_project(options)
+        stack = _declared_name(config, project.files)
+        if stack:
+            project = replace(project, stack=stack)
+        return Workspace((project,), {project_key(project): config}, tuple(errors))
+    specs: list[discovery.StackSpec] = []
+    for given in paths or ["."]:
+        path = _absolute(cwd, given)
+        try:
+            if path.is_dir():
+                files = discovery.scan(path, errors)
+                if not files:
+                    errors.append(ComposePortsError("no compose files found", given))
+                specs += discovery.stacks_for(files, override)
+            elif path.is_file():
+                specs += discovery.stacks_of_trigger(path, override)
+            else:
+                errors.append(ComposePortsError("no such file or directory", given))
+        except ComposePortsError as exc:
+            errors.append(exc)
+    projects: list[Project] = []
+    configs: dict[str, Config | None] = {}
+    cache = FileCache()
+    seen: set[tuple[str | None, tuple[Path, ...]]] = set()
+    for spec in specs:
+        if (spec.name, spec.files) in seen:
+            continue
+        seen.add((spec.name, spec.files))
+        stack_options = replace(options, files=tuple(map(str, spec.files)))
+        project = load_project(stack_options, stack=spec.name, cache=cache)
+        projects.append(project)
+        configs[project_key(project)] = spec.config
+    return Workspace(tuple(projects), configs, tuple(errors))
+
+
+def _compose_env_file(options: LoadOptions) -> bool:
+    return bool(options.environ.get("COMPOSE_FILE"))
+
+
+def _declared_name(config: Config | None, files: tuple[str, ...]) -> str | None:
+    if config is None:
+        return None
+    for name, stack_files in config.stacks.items():
+        if tuple(map(str, stack_files)) == files:
+            return name
+    return None
+
+
+def _absolute(cwd: Path, path: str) -> Path:
+    p = Path(path)
+    return Path(os.path.normpath(p if p.is_absolute() else cwd / p))
+
+
+def all_diagnostics(workspace: Workspace) -> list[Diagnostic]:
+    result = [Diagnostic(e.file, e.line, e.column, e.message) for e in workspace.errors]
+    for project in workspace.projects:
+        result.extend(d for d in project.diagnostics if d not in result)
+    return result

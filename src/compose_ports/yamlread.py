@@ -1,0 +1,409 @@
+"""Read YAML text the way Docker Compose's go-yaml v3 decodes it, keeping every value's position.
+
+Parsing is libyaml's (ruamel.yaml's C extension); typing is ours, because no Python resolver agrees
+with go-yaml v3: YAML 1.1 resolvers read `22:22` as 1342, YAML 1.2 ones read `0120` as 120 where
+Go's `strconv.ParseInt(s, 0, 64)` gives octal 80 (compose-facts §1.1).
+
+Values come back as plain Python containers and scalars; strings, ints and floats are subclasses
+that carry their `Source`, so positions survive interpolation and merging without a parallel tree.
+Nothing is ever constructed from a tag: `!reset` and `!override` are recorded, others reported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import _ruamel_yaml
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from compose_ports.errors import ComposePortsError
+from compose_ports.model import Source
+
+RESET_TAG = "!reset"
+OVERRIDE_TAG = "!override"
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_CORE_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map", _STR_TAG}
+_IMPLICIT = "?"
+
+# Aliases share nodes, so a "billion laughs" document is small until it is expanded. Compose
+# expands it and hangs; we count what expansion would cost and refuse past a generous bound.
+_EXPANSION_FLOOR = 200_000
+_EXPANSION_FACTOR = 20
+
+
+class YStr(str):
+    """A string value with the position of the scalar it came from."""
+
+    __slots__ = ("interpolated", "quoted", "raw", "src")
+    src: Source | None
+    quoted: bool
+    raw: str | None  # the text before interpolation, when interpolation changed it
+    interpolated: Any  # the `Interpolated` record of that substitution
+
+    def __new__(cls, value: str, src: Source | None = None, quoted: bool = False) -> YStr:
+        obj = super().__new__(cls, value)
+        obj.src = src
+        obj.quoted = quoted
+        obj.raw = None
+        obj.interpolated = None
+        return obj
+
+
+class YInt(int):
+    # int and float subclasses cannot have __slots__: their instances keep a small __dict__.
+    src: Source | None
+    text: str
+
+    def __new__(cls, value: int, src: Source | None = None, text: str = "") -> YInt:
+        obj = super().__new__(cls, value)
+        obj.src = src
+        obj.text = text
+        return obj
+
+
+class YFloat(float):
+    src: Source | None
+    text: str
+
+    def __new__(cls, value: float, src: Source | None = None, text: str = "") -> YFloat:
+        obj = super().__new__(cls, value)
+        obj.src = src
+        obj.text = text
+        return obj
+
+
+class YMap(dict):
+    """A mapping with its own position, its tag, and each key's position."""
+
+    __slots__ = ("key_src", "src", "tag")
+
+    def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
+        super().__init__()
+        self.src = src
+        self.tag = tag
+        self.key_src: dict[str, Source] = {}
+
+
+class YSeq(list):
+    __slots__ = ("item_src", "src", "tag")
+
+    def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
+        super().__init__()
+        self.src = src
+        self.tag = tag
+        self.item_src: list[Source] = []
+
+
+@dataclass(frozen=True)
+class Reset:
+    """`!reset` on a scalar (`ports: !reset`, `!reset null`): remove what earlier files set."""
+
+    src: Source
+
+
+def source_of(value: object) -> Source | None:
+    return getattr(value, "src", None)
+
+
+def tag_of(value: object) -> str | None:
+    return getattr(value, "tag", None)
+
+
+class _Parser(_ruamel_yaml.CParser):
+    """libyaml's parser and composer, with resolution left to us (see module docstring)."""
+
+    def descend_resolver(self, *args: object) -> None:
+        pass
+
+    def ascend_resolver(self, *args: object) -> None:
+        pass
+
+    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return _IMPLICIT if implicit[0] else _STR_TAG
+        return "tag:yaml.org,2002:seq" if kind is SequenceNode else "tag:yaml.org,2002:map"
+
+
+def decode(data: bytes, file: str) -> str:
+    """Bytes to text as Compose accepts them: UTF-8, with or without a BOM, or UTF-16 with a BOM."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ComposePortsError(f"invalid UTF-16: {exc.reason}", file) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ComposePortsError(
+            f"invalid UTF-8 byte 0x{data[exc.start]:02x}: not a text file", file, line, column
+        ) from None
+
+
+def read_documents(text: str, file: str) -> list[Any]:
+    """Every YAML document of the text as Python values (an empty document is None)."""
+    try:
+        parser = _Parser(text)
+        nodes = []
+        while parser.check_node():
+            nodes.append(parser.get_node())
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem:
+            message = f"{exc.context}: {exc.problem}"
+        if mark is None:
+            raise ComposePortsError(f"invalid YAML: {message}", file) from None
+        raise ComposePortsError(
+            f"invalid YAML: {message}", file, mark.line + 1, mark.column + 1
+        ) from None
+    except YAMLError as exc:
+        raise ComposePortsError(f"invalid YAML: {_one_line(str(exc))}", file) from None
+    except RecursionError:
+        raise ComposePortsError("invalid YAML: nested too deeply to read", file) from None
+    if not nodes and text.strip() and not _only_comments(text):
+        raise ComposePortsError("invalid YAML: no document found", file)
+    converter = _Converter(file)
+    try:
+        return [converter.convert_document(node) for node in nodes]
+    except RecursionError:
+        raise ComposePortsError("invalid YAML: nested too deeply to read", file) from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+# go-yaml v3 resolve.go: the plain scalars that are not strings.
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_FLOATS_SPECIAL = {
+    ".inf": float("inf"),
+    ".Inf": float("inf"),
+    ".INF": float("inf"),
+    "+.inf": float("inf"),
+    "+.Inf": float("inf"),
+    "+.INF": float("inf"),
+    "-.inf": float("-inf"),
+    "-.Inf": float("-inf"),
+    "-.INF": float("-inf"),
+    ".nan": float("nan"),
+    ".NaN": float("nan"),
+    ".NAN": float("nan"),
+}
+_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+
+
+def go_int(text: str) -> int | None:
+    """Go's `strconv.ParseInt(s, 0, 64)` (or ParseUint) after go-yaml drops underscores."""
+    plain = text.replace("_", "")
+    if not _GO_INT.match(plain):
+        return None
+    sign = -1 if plain[0] == "-" else 1
+    digits = plain.lstrip("+-")
+    lowered = digits.lower()
+    if lowered.startswith("0x"):
+        value = int(digits[2:], 16)
+    elif lowered.startswith("0o"):
+        value = int(digits[2:], 8)
+    elif lowered.startswith("0b"):
+        value = int(digits[2:], 2)
+    elif len(digits) > 1 and digits[0] == "0":
+        value = int(digits, 8)
+    else:
+        value = int(digits)
+    value *= sign
+    if value < _INT_MIN or value > _UINT_MAX:
+        return None
+    return value
+
+
+def resolve_plain(text: str) -> object:
+    """The Go value of an untagged plain scalar, as go-yaml v3 decodes it into `any`."""
+    if not text:
+        return None
+    first = text[0]
+    if first.isdigit() or first in "+-.":
+        number = go_int(text)
+        if number is not None:
+            return number
+        if text in _FLOATS_SPECIAL:
+            return _FLOATS_SPECIAL[text]
+        plain = text.replace("_", "")
+        if _YAML_FLOAT.match(plain):
+            return float(plain)
+        return text
+    if text in _NULLS:
+        return None
+    if text in _BOOLS:
+        return _BOOLS[text]
+    return text
+
+
+class _Converter:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.memo: dict[int, Any] = {}
+        self.sizes: dict[int, int] = {}
+        self.nodes = 0
+        self.expanded = 0
+
+    def src(self, node: Any) -> Source:
+        mark = node.start_mark
+        return Source(self.file, mark.line + 1, mark.column + 1)
+
+    def error(self, node: Any, message: str) -> ComposePortsError:
+        src = self.src(node)
+        return ComposePortsError(message, self.file, src.line, src.column)
+
+    def convert_document(self, node: Any) -> Any:
+        value = self.convert(node)
+        limit = max(_EXPANSION_FLOOR, _EXPANSION_FACTOR * self.nodes)
+        if self.expanded > limit:
+            raise self.error(node, "YAML aliases expand past the size limit (an alias bomb?)")
+        return value
+
+    def convert(self, node: Any) -> Any:
+        key = id(node)
+        if key in self.memo:
+            # An alias: the value is shared, but a reader walking the result pays for it again.
+            self.expanded += self.sizes[key]
+            if self.expanded > max(_EXPANSION_FLOOR, _EXPANSION_FACTOR * self.nodes):
+                raise self.error(node, "YAML aliases expand past the size limit (an alias bomb?)")
+            return self.memo[key]
+        before = self.expanded
+        self.nodes += 1
+        self.expanded += 1
+        if isinstance(node, ScalarNode):
+            value = self.scalar(node)
+        elif isinstance(node, SequenceNode):
+            value = self.sequence(node)
+        elif isinstance(node, MappingNode):
+            value = self.mapping(node)
+        else:  # pragma: no cover - libyaml composes only these three
+            raise self.error(node, "invalid YAML node")
+        self.memo[key] = value
+        self.sizes[key] = self.expanded - before
+        return value
+
+    def check_tag(self, node: Any, allowed: set[str]) -> str | None:
+        tag = node.tag
+        if tag == _IMPLICIT or tag in allowed:
+            return None
+        if tag in (RESET_TAG, OVERRIDE_TAG):
+            return tag
+        raise self.error(node, f"unsupported YAML tag {tag!r}: compose-ports constructs no objects")
+
+    def scalar(self, node: Any) -> Any:
+        tag = node.tag
+        text: str = node.value
+        src = self.src(node)
+        if tag == RESET_TAG:
+            return Reset(src)
+        if tag == OVERRIDE_TAG:
+            # `!override` on a scalar replaces it, which is what a later file does anyway.
+            tag = _IMPLICIT if not node.style else _STR_TAG
+        if tag == _IMPLICIT:
+            value = resolve_plain(text)
+        elif tag == _STR_TAG:
+            value = text
+        elif tag == _INT_TAG:
+            value = go_int(text)
+            if value is None:
+                raise self.error(node, f"cannot decode !!int {text!r}")
+        elif tag == _FLOAT_TAG:
+            try:
+                value = float(text.replace("_", ""))
+            except ValueError:
+                raise self.error(node, f"cannot decode !!float {text!r}") from None
+        elif tag == _BOOL_TAG:
+            if text not in _BOOLS:
+                raise self.error(node, f"cannot decode !!bool {text!r}")
+            value = _BOOLS[text]
+        elif tag == _NULL_TAG:
+            value = None
+        else:
+            raise self.error(
+                node, f"unsupported YAML tag {tag!r}: compose-ports constructs no objects"
+            )
+        if isinstance(value, str):
+            return YStr(value, src, bool(node.style))
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return YInt(value, src, text)
+        return YFloat(value, src, text)
+
+    def sequence(self, node: Any) -> YSeq:
+        tag = self.check_tag(node, {"tag:yaml.org,2002:seq"})
+        seq = YSeq(self.src(node), tag)
+        for child in node.value:
+            seq.append(self.convert(child))
+            seq.item_src.append(self.src(child))
+        return seq
+
+    def mapping(self, node: Any) -> YMap:
+        tag = self.check_tag(node, {"tag:yaml.org,2002:map"})
+        result = YMap(self.src(node), tag)
+        merged: list[tuple[YMap, Source]] = []
+        for key_node, value_node in node.value:
+            if (
+                isinstance(key_node, ScalarNode)
+                and key_node.value == "<<"
+                and (key_node.tag == _IMPLICIT or key_node.tag == _MERGE_TAG)
+            ):
+                merged.extend(self.merge_sources(value_node))
+                continue
+            key = self.key(key_node)
+            if key in result:
+                first = result.key_src[key]
+                raise self.error(key_node, f'mapping key "{key}" already defined at line {first.line}')
+            result[key] = self.convert(value_node)
+            result.key_src[key] = self.src(key_node)
+        # go-yaml v3 (decode.go merge): local keys win, then earlier merged maps over later ones.
+        for source_map, _ in merged:
+            for key, value in source_map.items():
+                if key not in result:
+                    result[key] = value
+                    result.key_src[key] = source_map.key_src.get(key, source_map.src)
+        return result
+
+    def merge_sources(self, node: Any) -> list[tuple[YMap, Source]]:
+        value = self.convert(node)
+        if isinstance(value, YMap):
+            return [(value, self.src(node))]
+        if isinstance(value, YSeq) and all(isinstance(item, YMap) for item in value):
+            return [(item, self.src(node)) for item in value]
+        raise self.error(node, "map merge requires map or sequence of maps as the value")
+
+    def key(self, node: Any) -> str:
+        if not isinstance(node, ScalarNode):
+            raise self.error(node, "invalid mapping key: only scalar keys are allowed")
+        if node.tag == RESET_TAG or node.tag == OVERRIDE_TAG:
+            raise self.error(node, f"{node.tag} cannot tag a mapping key")
+        text: str = node.value
+        if node.tag == _IMPLICIT:
+            value = resolve_plain(text)
+            if value is None:
+                return "null" if text else ""
+            if isinstance(value, bool):
+                return "true" if value else "false"
+        return text
