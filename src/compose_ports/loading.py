@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compose_ports import discovery
+from compose_ports import discovery, validation
 from compose_ports.environment import Environment, first_pass, second_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.interpolation import InterpolationError, interpolate
@@ -520,6 +520,11 @@ def _project(
             continue
         services.append(_service(service_name, raw, active_profiles, env, problems))
     services = _mark_shared(services)
+    if not problems.rejections and files and isinstance(model, Mapping):
+        active = {s.name for s in services if s.active}
+        reason = validation.rejection(model, files[0], active)
+        if reason:
+            problems.reject(reason)
     return Project(
         name=name or project_name_from(directory),
         directory=str(directory),
