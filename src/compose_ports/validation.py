@@ -30,13 +30,15 @@ def _reasons(model: Mapping[str, Any], file: str, active: set[str]) -> Iterator[
         if "environment" in service and service["environment"] is None:
             # compose-spec schema: list_or_dict, and null is neither.
             yield f"validating {file}: services.{name}.environment must be a mapping"
-    for kind, fields in (("configs", ("file", "environment", "content")), ("secrets", None)):
-        defined = model.get(kind)
-        if fields and isinstance(defined, Mapping):
-            for name, spec in defined.items():
-                if isinstance(spec, Mapping) and not spec.get("external"):
-                    if not any(f in spec for f in fields):
-                        yield f"{kind}.{name}: one of {'|'.join(fields)} must be set"
+    configs = model.get("configs")
+    for name, spec in (configs if isinstance(configs, Mapping) else {}).items():
+        sources = ("file", "environment", "content")
+        if (
+            isinstance(spec, Mapping)
+            and not spec.get("external")
+            and not any(f in spec for f in sources)
+        ):
+            yield f"configs.{name}: one of file|environment|content must be set"
     for kind, singular in (("secrets", "secret"), ("configs", "config")):
         defined = model.get(kind) if isinstance(model.get(kind), Mapping) else {}
         for name, service in services.items():
@@ -53,7 +55,10 @@ def _reasons(model: Mapping[str, Any], file: str, active: set[str]) -> Iterator[
         if isinstance(container, str):
             if container in owners:
                 # Compose v2.40.3 prints a struct instead of the other service's name.
-                yield f'services.{name}: container name "{container}" is already in use by service {{}}"'
+                yield (
+                    f'services.{name}: container name "{container}" '
+                    'is already in use by service {}"'
+                )
             owners.setdefault(container, name)
     cycle = _dependency_cycle(services)
     if cycle:
@@ -90,7 +95,7 @@ def _dependency_cycle(services: Mapping[str, Mapping[str, Any]]) -> list[str] | 
         path.append(node)
         for dep in graph[node]:
             if state.get(dep) == 1:
-                return path[path.index(dep) :] + [dep]
+                return [*path[path.index(dep) :], dep]
             if dep not in state:
                 found = visit(dep)
                 if found:

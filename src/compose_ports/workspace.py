@@ -57,7 +57,7 @@ def load_workspace(
             find_config(cwd, override)
         except ComposePortsError as exc:
             return Workspace((), {}, (exc,))
-    if options.files or not paths and _compose_env_file(options):
+    if options.files or (not paths and _compose_env_file(options)):
         # `-f` (or COMPOSE_FILE): exactly that one stack, with Compose's own meaning.
         try:
             config = find_config(cwd, override)

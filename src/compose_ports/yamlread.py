@@ -375,7 +375,9 @@ class _Converter:
             key = self.key(key_node)
             if key in result:
                 first = result.key_src[key]
-                raise self.error(key_node, f'mapping key "{key}" already defined at line {first.line}')
+                raise self.error(
+                    key_node, f'mapping key "{key}" already defined at line {first.line}'
+                )
             result[key] = self.convert(value_node)
             result.key_src[key] = self.src(key_node)
         # go-yaml v3 (decode.go merge): local keys win, then earlier merged maps over later ones.

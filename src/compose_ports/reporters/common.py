@@ -31,4 +31,10 @@ def host_address(binding: PortBinding) -> str:
 
 def port_sort_key(binding: PortBinding) -> tuple:
     rng = binding.host_range
-    return (rng is None, rng or (0, 0), binding.spec.protocol, binding.spec.host_ip or "", binding.service)
+    return (
+        rng is None,
+        rng or (0, 0),
+        binding.spec.protocol,
+        binding.spec.host_ip or "",
+        binding.service,
+    )

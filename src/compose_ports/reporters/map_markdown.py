@@ -22,7 +22,9 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
         if not bindings:
             out += ["No published ports.", ""]
             continue
-        out.append("| Host port | Protocol | Host IP | Service | Container port | Variable | Source |")
+        out.append(
+            "| Host port | Protocol | Host IP | Service | Container port | Variable | Source |"
+        )
         out.append("|---|---|---|---|---|---|---|")
         for b in bindings:
             source = f"{display_path(b.source.file, cwd)}:{b.source.line}"

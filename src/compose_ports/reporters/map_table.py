@@ -31,7 +31,9 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
         if rows:
             widths = [max(len(r[i]) for r in (HEADER, *rows)) for i in range(len(HEADER))]
             for row in (HEADER, *rows):
-                lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+                lines.append(
+                    "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                )
         else:
             lines.append("  (no published ports)")
         inactive = [s for s in project.services if not s.active and s.ports]
@@ -41,6 +43,8 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
             lines.append(f"  note: Docker Compose would reject this project: {project.rejection}")
         for diagnostic in project.diagnostics:
             where = display_path(diagnostic.file, cwd)
-            lines.append(f"  error: {where}:{diagnostic.line}:{diagnostic.column}: {diagnostic.message}")
+            lines.append(
+                f"  error: {where}:{diagnostic.line}:{diagnostic.column}: {diagnostic.message}"
+            )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else "no compose projects found\n"

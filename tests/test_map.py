@@ -1,0 +1,98 @@
+"""`compose-ports map` on the user story (shared/examples/orchestra), pinned and checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from conftest import ORCHESTRA, SHARED, TESTS
+from oracle import compose_config, compose_ports
+
+from compose_ports.cli import main
+
+SCHEMA = json.loads((TESTS.parent / "schemas" / "map.schema.json").read_text())
+STACKS = {
+    "production": ["docker-compose.production.yml"],
+    "development": ["docker-compose.production.yml", "docker-compose.override.yml"],
+    "mcp": ["mcp/docker-compose.yml"],
+    "monitoring": ["monitoring/docker-compose.yml"],
+}
+
+
+def run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
+    monkeypatch.chdir(cwd)
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_orchestra_map_snapshot(fmt: str, snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
+    snapshot.snapshot_dir = TESTS / "snapshots" / "map"
+    code, output = run(["map", "examples/orchestra", "--format", fmt], SHARED, monkeypatch)
+    assert code == 0
+    snapshot.assert_match(output, f"orchestra.{ {'markdown': 'md'}.get(fmt, fmt) }")
+
+
+def test_orchestra_json_follows_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, output = run(["map", "examples/orchestra", "--format", "json"], SHARED, monkeypatch)
+    document = json.loads(output)
+    jsonschema.validate(document, SCHEMA)
+    development = next(p for p in document["projects"] if p["stack"] == "development")
+    assert development["directory"] == "examples/orchestra"
+    assert development["files"] == [f"examples/orchestra/{f}" for f in STACKS["development"]]
+    postgres = [p for p in development["ports"] if p["service"] == "postgres"]
+    assert [(p["published"], p["file"], p["line"], p["column"]) for p in postgres] == [
+        ("5432", "examples/orchestra/docker-compose.production.yml", 16, 9),
+        ("5433", "examples/orchestra/docker-compose.override.yml", 5, 9),
+    ]
+
+
+def test_orchestra_stacks_are_the_declared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, output = run(["map", "--format", "json"], ORCHESTRA, monkeypatch)
+    projects = json.loads(output)["projects"]
+    assert sorted(p["stack"] for p in projects) == sorted(STACKS)
+    for project in projects:
+        assert project["files"] == STACKS[project["stack"]]
+
+
+@pytest.mark.parametrize("stack", sorted(STACKS))
+def test_orchestra_agrees_with_compose(stack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = [a for f in STACKS[stack] for a in ("-f", f)]
+    theirs = compose_config(ORCHESTRA, args)
+    assert theirs.ok, theirs.error
+    code, output = run(["map", "--format", "json", *args], ORCHESTRA, monkeypatch)
+    assert code == 0
+    (project,) = json.loads(output)["projects"]
+    assert project["stack"] == stack
+    expected = [
+        (p["service"], p.get("host_ip"), p.get("published"), p["target"], p["protocol"])
+        for p in compose_ports(theirs.config)
+    ]
+    got = [
+        (p["service"], p["host_ip"], p["published"], p["target"], p["protocol"])
+        for p in project["ports"]
+    ]
+    assert got == expected
+    assert project["name"] == theirs.config["name"]
+
+
+def test_map_exits_2_and_still_prints_when_a_project_has_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "good").mkdir()
+    (tmp_path / "good" / "compose.yaml").write_text('services:\n  web:\n    ports: ["8080:80"]\n')
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "compose.yaml").write_text('services:\n  web:\n    ports: ["70000:80"]\n')
+    code, output = run(["map", "--format", "json"], tmp_path, monkeypatch)
+    assert code == 2
+    document = json.loads(output)
+    jsonschema.validate(document, SCHEMA)
+    by_dir = {p["directory"]: p for p in document["projects"]}
+    assert [p["published"] for p in by_dir["good"]["ports"]] == ["8080"]
+    assert by_dir["bad"]["ports"] == []
+    assert by_dir["bad"]["errors"] == [
+        {"file": "bad/compose.yaml", "line": 3, "column": 13, "message": "invalid hostPort: 70000"}
+    ]
