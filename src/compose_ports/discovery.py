@@ -120,18 +120,23 @@ class _GitIgnore:
         return result
 
 
+def _ignores_above(directory: Path) -> _GitIgnore:
+    """The .gitignore rules that apply in directory: its own and its parents' up to the repo."""
+    ignore = _GitIgnore()
+    repo = repository_root(directory)
+    if repo is not None:
+        for parent in reversed((directory, *directory.parents)):
+            if parent == repo or repo in parent.parents:
+                ignore.read(parent)
+    return ignore
+
+
 def scan(root: Path, errors: list[ComposePortsError] | None = None) -> list[Path]:
     """Compose files under root, skipping VCS and dependency folders and what .gitignore ignores.
 
     Directory symlinks are not followed, so symlink loops cannot trap the walk.
     """
-    ignore = _GitIgnore()
-    repo = repository_root(root)
-    if repo is not None:
-        for directory in (root, *root.parents):
-            ignore.read(directory)
-            if directory == repo:
-                break
+    ignore = _ignores_above(root)
     found: list[Path] = []
 
     def on_error(exc: OSError) -> None:
@@ -209,12 +214,17 @@ def _directory_stacks(
 def stacks_of_trigger(path: Path, config_file: Path | None = None) -> list[StackSpec]:
     """The stacks a changed file belongs to, plus the stacks sharing a `hosts:` group with them."""
     config = find_config(path.parent, config_file)
-    siblings = sorted(p for p in path.parent.iterdir() if p.is_file() and is_compose_file(p))
+    if config is not None and path == config.path:
+        # The policy itself changed: every stack it declares is concerned.
+        return [StackSpec(files, name, config) for name, files in config.stacks.items()]
+    ignore = _ignores_above(path.parent)
+    siblings = sorted(
+        p
+        for p in path.parent.iterdir()
+        if p.is_file() and is_compose_file(p) and not ignore.ignored(p, is_dir=False)
+    )
     # Declared stacks come with the config, wherever their files are.
     candidates = stacks_for([*siblings, path], config_file)
-    if config is not None and path == config.path:
-        # The policy itself changed: every stack it governs is concerned.
-        return [s for s in candidates if s.config is config and s.name in config.stacks]
     chosen = [s for s in candidates if path in s.files]
     if config is not None:
         names = {s.name for s in chosen if s.config is config}
