@@ -112,5 +112,163 @@ def map_command(output_format: str, **kwargs: Any) -> None:
         sys.exit(EXIT_ERROR)
 
 
+FORMATS = ("auto", "text", "json", "sarif", "github")
+
+
+def _rule_list(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@main.command("lint")
+@compose_options
+@click.option("--select", "selected", multiple=True, help="Rules to run: codes, prefixes, names.")
+@click.option("--ignore", "ignored", multiple=True, help="Rules to skip: codes, prefixes, names.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="auto",
+    show_default=True,
+    help="auto: github inside GitHub Actions, text elsewhere.",
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default="warning",
+    show_default=True,
+    help="The lowest severity that makes the exit code 1.",
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+def lint_command(
+    selected: tuple[str, ...],
+    ignored: tuple[str, ...],
+    output_format: str,
+    output: str | None,
+    fail_on: str,
+    exit_zero: bool,
+    **kwargs: Any,
+) -> None:
+    """Report conflicts, invalid ports, policy and security issues. Never writes a compose file."""
+    from pathlib import Path
+
+    from compose_ports.findings import Severity
+    from compose_ports.lint import chosen_rules, lint
+    from compose_ports.reporters.common import display_path
+
+    try:
+        rules = chosen_rules(_rule_list(selected), _rule_list(ignored))
+    except KeyError as exc:
+        raise click.UsageError(f"unknown rule {exc.args[0]!r}") from None
+    workspace = _workspace(**kwargs)
+    cwd = os.getcwd()
+    triggers = [Path(os.path.normpath(Path(cwd) / p)) for p in kwargs["paths"] if Path(p).is_file()]
+    result = lint(
+        workspace,
+        rules,
+        triggers=triggers or None,
+        display=lambda path: display_path(path, cwd),
+    )
+    errors = [*(_error_line(e) for e in workspace.errors), *result.errors]
+    if output_format == "auto":
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    reporter = _lint_reporter(output_format)
+    context = _report_context(rules, result, errors, cwd, output is None)
+    text = reporter.render(result.findings, context)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if errors:
+        sys.exit(EXIT_ERROR)
+    threshold = Severity(fail_on).rank
+    if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
+        sys.exit(1)
+
+
+def _error_line(error: Any) -> str:
+    from compose_ports.reporters.common import display_path
+
+    where = display_path(error.file) if error.file else ""
+    if where and error.line:
+        where = f"{where}:{error.line}:{error.column}"
+    return f"{where}: {error.message}" if where else error.message
+
+
+def _lint_reporter(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"compose_ports.reporters.lint_{name}")
+
+
+def _report_context(rules: Any, result: Any, errors: list[str], cwd: str, tty: bool) -> Any:
+    from compose_ports.discovery import repository_root
+    from compose_ports.reporters.context import ReportContext
+
+    color = tty and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    root = repository_root(__import__("pathlib").Path(cwd))
+    return ReportContext(
+        cwd=cwd,
+        rules=[rule_info(r) for r in rules],
+        files_read=result.files_read,
+        files_unreadable=result.files_unreadable,
+        errors=errors,
+        color=bool(color),
+        repository_root=str(root) if root else None,
+    )
+
+
+def rule_info(rule: Any) -> Any:
+    from compose_ports.reporters.context import RuleInfo
+
+    return RuleInfo(
+        code=rule.CODE,
+        name=rule.NAME,
+        severity=rule.SEVERITY,
+        summary=rule.SUMMARY,
+        help_text=(rule.__doc__ or "").strip(),
+    )
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """List the rules: code, name, default severity and what each reports."""
+    from compose_ports.rules import RULES
+
+    width = max(len(r.NAME) for r in RULES)
+    for rule in RULES:
+        fix = " (fixable)" if rule.CODE in FIXABLE else ""
+        click.echo(
+            f"{rule.CODE}  {rule.NAME.ljust(width)}  {rule.SEVERITY.value:<7}  {rule.SUMMARY}{fix}"
+        )
+
+
+FIXABLE = {"CP101", "CP103", "CP301", "CP302"}
+
+
+@main.command("explain")
+@click.argument("rule")
+def explain_command(rule: str) -> None:
+    """Print a rule's documentation, with its examples."""
+    from compose_ports.rules import BY_KEY
+
+    found = BY_KEY.get(rule) or BY_KEY.get(rule.upper())
+    if found is None:
+        raise click.UsageError(f"unknown rule {rule!r}; `compose-ports rules` lists them")
+    click.echo(f"{found.CODE} {found.NAME} (default severity: {found.SEVERITY.value})\n")
+    click.echo((found.__doc__ or "").strip().split("\n", 1)[-1].strip())
+    for example in found.EXAMPLES:
+        verdict = "reported" if example.expect else "not reported"
+        click.echo(f"\nExample: {example.name} ({verdict})")
+        if example.config:
+            click.echo("  # .compose-ports.yaml")
+            click.echo("".join(f"  {line}\n" for line in example.config.splitlines()), nl=False)
+        for name, text in example.files.items():
+            click.echo(f"  # {name}")
+            click.echo("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
+        for file, line, column in example.expect:
+            click.echo(f"  -> {file}:{line}:{column}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -22,8 +22,23 @@ from compose_ports.environment import Environment, first_pass, second_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.interpolation import InterpolationError, interpolate
 from compose_ports.merge import merge_mapping, unique, without_resets
-from compose_ports.model import Diagnostic, Origin, PortBinding, PortSpec, Project, Service, Source
-from compose_ports.ports import PortError, parse_item, spec_key, unicity_key
+from compose_ports.model import (
+    Diagnostic,
+    Duplicate,
+    Origin,
+    PortBinding,
+    PortSpec,
+    Project,
+    Service,
+    Source,
+)
+from compose_ports.ports import (
+    PortError,
+    missing_target_error,
+    parse_item,
+    spec_key,
+    unicity_key,
+)
 from compose_ports.yamlread import (
     YMap,
     YSeq,
@@ -54,6 +69,7 @@ class _Problems:
         self.diagnostics: list[Diagnostic] = []
         self.rejections: list[str] = []
         self.warnings: list[str] = []
+        self.duplicates: dict[str, list[Duplicate]] = {}
 
     def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
@@ -61,6 +77,14 @@ class _Problems:
 
     def error(self, exc: ComposePortsError, kind: str = "read", service: str | None = None) -> None:
         self.add(Diagnostic(exc.file, exc.line, exc.column, exc.message, kind, service))
+
+    def duplicate(self, service: str, earlier: Any, later: Any) -> None:
+        kept, repeat = source_of(earlier), source_of(later)
+        if kept is not None and repeat is not None and kept != repeat:
+            entry = Duplicate(repeat, kept)
+            entries = self.duplicates.setdefault(service, [])
+            if entry not in entries:
+                entries.append(entry)
 
     def reject(self, reason: str) -> None:
         if reason not in self.rejections:
@@ -392,7 +416,7 @@ class _Loader:
         if "extends" in base:
             base = self.extended(base, base_services, base_path, (*chain, link))
         merged = merge_mapping(_without(base, "extends"), _without(service, "extends"))
-        return self.unique_ports(merged)
+        return self.unique_ports(merged, chain[0][1])
 
     def documents_for_extends(self, path: Path) -> list[YMap]:
         try:
@@ -412,7 +436,7 @@ class _Loader:
         new_services = _copy_map(services)
         for name, service in services.items():
             if isinstance(service, dict) and isinstance(service.get("ports"), list):
-                updated = self.unique_ports(service)
+                updated = self.unique_ports(service, name)
                 if updated is not service:
                     new_services[name] = updated
                     changed = True
@@ -422,13 +446,17 @@ class _Loader:
         result["services"] = new_services
         return result
 
-    def unique_ports(self, service: dict) -> dict:
+    def unique_ports(self, service: dict, name: str) -> dict:
         ports = service.get("ports")
         if not isinstance(ports, list):
             return service
         kept = [p for p in ports if not isinstance(p, _Dropped)]
+
+        def record(earlier: Any, later: Any) -> None:
+            self.problems.duplicate(name, earlier, later)
+
         try:
-            result = unique(kept, unicity_key)
+            result = unique(kept, unicity_key, record)
         except PortError:
             return service
         if len(result) == len(ports):
@@ -542,7 +570,8 @@ def _service(
     profiles = tuple(str(p) for p in raw.get("profiles") or [] if isinstance(p, str))
     active = not profiles or "*" in active_profiles or bool(active_profiles & set(profiles))
     # Inactive services stay known with their ports, but Compose drops them: no errors for them.
-    bindings = _bindings(name, raw.get("ports"), env, problems if active else _Problems())
+    sink = problems if active else _Problems()
+    bindings = _bindings(name, raw.get("ports"), env, sink)
     replicas = _replicas(raw)
     image = raw.get("image")
     network_mode = raw.get("network_mode")
@@ -556,6 +585,7 @@ def _service(
         replicas=replicas,
         ports=tuple(bindings),
         source=src,
+        duplicates=tuple(problems.duplicates.get(name, ())) if active else (),
     )
 
 
@@ -582,7 +612,12 @@ def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> l
         except PortError as exc:
             problems.add(
                 Diagnostic(
-                    src.file, src.line, src.column, _port_message(exc, name, index), "port", name
+                    src.file,
+                    src.line,
+                    src.column,
+                    _port_message(exc, name, index, src.file),
+                    "port",
+                    name,
                 )
             )
             continue
@@ -593,19 +628,23 @@ def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> l
                         src.file,
                         src.line,
                         src.column,
-                        f"service ports services.{name}.ports.[{index}] is missing a target port",
+                        _port_message(missing_target_error(), name, index, src.file),
                         "port",
                         name,
                     )
                 )
                 break
             parsed.append((spec, item, index))
-    kept = unique(parsed, lambda entry: spec_key(entry[0]))
+    kept = unique(
+        parsed,
+        lambda entry: spec_key(entry[0]),
+        lambda earlier, later: problems.duplicate(name, earlier[1], later[1]),
+    )
     return [_binding(name, spec, item, ports, index, env) for spec, item, index in kept]
 
 
-def _port_message(exc: PortError, service: str, index: int) -> str:
-    return exc.message.replace("{service}", service).replace("{index}", str(index))
+def _port_message(exc: PortError, service: str, index: int, file: str) -> str:
+    return exc.compose_text(service=service, index=index, file=file)
 
 
 def _item_source(item: Any, ports: Any, index: int) -> Source:
@@ -640,7 +679,7 @@ def _binding(
     origin = Origin.LITERAL
     unset: tuple[str, ...] = ()
     if record is not None:
-        unset = tuple(record.unset)
+        unset = tuple(record.warnings)
         host_text = text if long_syntax else _host_part(text)
         names = _VARIABLE.findall(host_text)
         variable = next((n[0] or n[1] for n in names), None)

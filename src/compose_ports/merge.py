@@ -67,16 +67,25 @@ def merge_sequence(base: list, override: list, path: str) -> YSeq:
     result = YSeq(getattr(base, "src", None))
     result.extend(base)
     result.extend(override)
+    positions = [*getattr(base, "item_src", ()), *getattr(override, "item_src", ())]
+    if len(positions) == len(result):
+        result.item_src = positions
     return result
 
 
-def unique(items: Iterable[Any], key: Callable[[Any], str]) -> list[Any]:
+def unique(
+    items: Iterable[Any],
+    key: Callable[[Any], str],
+    on_duplicate: Callable[[Any, Any], None] | None = None,
+) -> list[Any]:
     """Compose's unicity: an entry with an earlier entry's key replaces it at its position."""
     result: list[Any] = []
     index: dict[str, int] = {}
     for item in items:
         k = key(item)
         if k in index:
+            if on_duplicate is not None:
+                on_duplicate(result[index[k]], item)
             result[index[k]] = item
         else:
             index[k] = len(result)

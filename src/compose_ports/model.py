@@ -70,7 +70,7 @@ class PortBinding:
     long_syntax: bool = False
     variable: str | None = None  # the variable whose value became the host port, if any
     origin: Origin = Origin.LITERAL
-    unset_variables: tuple[str, ...] = ()  # variables the entry uses that had no value
+    unset_variables: tuple[str, ...] = ()  # variables used with no value and no default
     quoted: bool = True  # whether the host-port scalar is quoted in YAML
     shared: bool = False  # reached through an alias or `extends`: one scalar, several places
 
@@ -111,6 +111,14 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class Duplicate:
+    """A port entry that repeats another of the same service: Compose keeps only one."""
+
+    source: Source  # the repeating (later) entry
+    kept: Source  # the entry it repeats
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     image: str | None = None
@@ -120,6 +128,7 @@ class Service:
     replicas: int | None = None  # `scale` or `deploy.replicas`
     ports: tuple[PortBinding, ...] = ()
     source: Source | None = None
+    duplicates: tuple[Duplicate, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,140 @@
+"""What every rule shares: the context it reads, the problems it yields, its examples.
+
+A rule is a module with CODE, NAME, SEVERITY, OPTIONS (defaults), SUMMARY, EXAMPLES and
+`check(context)`. Its docstring is its documentation (`compose-ports explain`), and its EXAMPLES
+are both its tests and the bad/good examples of that documentation (as Fixit does).
+Rules read the model only; they never open a file.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from compose_ports.config import Config, PortRange
+from compose_ports.findings import Related, Severity
+from compose_ports.model import PortBinding, Project, Service, Source
+from compose_ports.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule found; the pipeline turns it into a Finding (code, severity, suppression)."""
+
+    source: Source | None
+    message: str
+    project: Project
+    service: str | None = None
+    host: str | None = None
+    related: tuple[Related, ...] = ()
+    severity: Severity | None = None  # only where the rule itself grades (a pool: warning)
+    fixable: bool = False
+
+
+@dataclass(frozen=True)
+class Example:
+    """A small project that shows the rule: `expect` lists (file, line, column) it reports."""
+
+    name: str
+    files: Mapping[str, str]
+    expect: tuple[tuple[str, int, int], ...] = ()
+    config: str | None = None  # .compose-ports.yaml text, if the example needs a policy
+    args: tuple[str, ...] = ()  # lint arguments (default: the example's directory)
+
+
+class Rule(Protocol):
+    CODE: str
+    NAME: str
+    SEVERITY: Severity
+    OPTIONS: Mapping[str, Any]
+    SUMMARY: str
+    EXAMPLES: tuple[Example, ...]
+    __doc__: str | None
+
+    def check(self, context: LintContext) -> Iterator[Problem]: ...
+
+
+@dataclass
+class LintContext:
+    """The model as rules see it: projects, their policy, and each rule's options."""
+
+    workspace: Workspace
+    rule: Rule | None = None
+    _options: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def projects(self) -> tuple[Project, ...]:
+        return self.workspace.projects
+
+    def config(self, project: Project) -> Config | None:
+        return self.workspace.config_of(project)
+
+    def options(self, project: Project) -> dict[str, Any]:
+        """The rule's options for this project: its defaults, then the project's config."""
+        assert self.rule is not None
+        config = self.config(project)
+        key = (self.rule.CODE, id(config))
+        if key not in self._options:
+            options = dict(self.rule.OPTIONS)
+            if config is not None:
+                setting = rule_setting(config, self.rule)
+                if isinstance(setting, Mapping):
+                    options.update({k: v for k, v in setting.items() if k != "severity"})
+            self._options[key] = options
+        return self._options[key]
+
+    def category(self, service: Service, project: Project) -> PortRange | None:
+        """The policy range a service belongs to: by service name first, then by image."""
+        config = self.config(project)
+        if config is None:
+            return None
+        for port_range in config.ranges:
+            if any(fnmatch.fnmatchcase(service.name, g) for g in port_range.services):
+                return port_range
+        image = service.image or ""
+        for port_range in config.ranges:
+            if any(fnmatch.fnmatchcase(image, g) for g in port_range.images):
+                return port_range
+        return None
+
+
+def rule_setting(config: Config, rule: Rule) -> Any:
+    """What the config says of a rule, under its name or its code."""
+    if rule.NAME in config.rules:
+        return config.rules[rule.NAME]
+    return config.rules.get(rule.CODE)
+
+
+def related(binding: PortBinding, project: Project, message: str | None = None) -> Related:
+    src = binding.source
+    return Related(
+        src.file,
+        src.line,
+        src.column,
+        binding.service,
+        project.name,
+        project.stack,
+        message,
+    )
+
+
+def describe(binding: PortBinding) -> str:
+    """`8080->80/tcp` or `127.0.0.1:8080->80/tcp`, as people write it."""
+    spec = binding.spec
+    ip = spec.host_ip
+    host = spec.published or "(ephemeral)"
+    if ip:
+        host = f"[{ip}]:{host}" if ":" in ip else f"{ip}:{host}"
+    return f"{host}->{spec.target}/{spec.protocol}"
+
+
+def where(project: Project) -> str:
+    return f"stack {project.stack}" if project.stack else f"project {project.name}"
+
+
+def bindings(project: Project) -> Iterator[tuple[Service, PortBinding]]:
+    for service in project.active_services:
+        for binding in service.ports:
+            yield service, binding

@@ -1,0 +1,75 @@
+"""Each rule's examples are its tests (as in Fixit), and its docstring is its documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compose_ports.cli import main
+from compose_ports.lint import chosen_rules, lint
+from compose_ports.loading import LoadOptions
+from compose_ports.rules import RULES, select
+from compose_ports.rules.base import Example, Rule
+from compose_ports.workspace import load_workspace
+
+CASES = [(rule, example) for rule in RULES for example in rule.EXAMPLES]
+
+
+def _write(example: Example, root: Path) -> None:
+    (root / ".git").mkdir()
+    for name, text in example.files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    if example.config:
+        (root / ".compose-ports.yaml").write_text(example.config)
+
+
+@pytest.mark.parametrize(("rule", "example"), CASES, ids=[f"{r.CODE}-{e.name}" for r, e in CASES])
+def test_rule_examples(rule: Rule, example: Example, tmp_path: Path) -> None:
+    _write(example, tmp_path)
+    options = LoadOptions(environ={}, cwd=str(tmp_path))
+    workspace = load_workspace(list(example.args) or ["."], options)
+    result = lint(workspace, chosen_rules([rule.CODE]))
+    assert result.errors == ()
+    found = [
+        (Path(f.file).relative_to(tmp_path).as_posix(), f.line, f.column) for f in result.findings
+    ]
+    assert found == list(example.expect)
+    assert all(f.code == rule.CODE and f.rule == rule.NAME for f in result.findings)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.CODE for r in RULES])
+def test_rule_documentation(rule: Rule) -> None:
+    doc = rule.__doc__ or ""
+    assert doc.startswith(f"{rule.NAME} ({rule.CODE}): ")
+    for section in ("What it reports", "Why", "Bad", "Good", "How to fix"):
+        assert f"\n{section}\n" in doc, section
+    assert rule.EXAMPLES, "a rule shows at least one example"
+    assert any(e.expect for e in rule.EXAMPLES), "and one that it reports"
+
+
+def test_codes_and_names_are_unique() -> None:
+    assert len({r.CODE for r in RULES}) == len({r.NAME for r in RULES}) == len(RULES)
+
+
+def test_selection_by_code_prefix_and_name() -> None:
+    assert select(["CP1"]) == {"CP101", "CP102", "CP103", "CP104"}
+    assert select(["host-port-conflict", "CP302"]) == {"CP101", "CP302"}
+    with pytest.raises(KeyError):
+        select(["CP999"])
+    assert [r.CODE for r in chosen_rules(["CP1"], ["CP102"])] == ["CP101", "CP103", "CP104"]
+
+
+def test_rules_and_explain_commands() -> None:
+    runner = CliRunner()
+    listing = runner.invoke(main, ["rules"])
+    assert listing.exit_code == 0
+    assert len(listing.output.splitlines()) == len(RULES)
+    explained = runner.invoke(main, ["explain", "override-appends-ports"])
+    assert explained.exit_code == 0
+    assert "CP103 override-appends-ports" in explained.output
+    assert "ports: !override" in explained.output
+    assert runner.invoke(main, ["explain", "CP999"]).exit_code == 2
