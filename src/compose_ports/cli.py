@@ -169,7 +169,7 @@ def lint_command(
         triggers=triggers or None,
         display=lambda path: display_path(path, cwd),
     )
-    errors = [*(_error_line(e) for e in workspace.errors), *result.errors]
+    errors = list(result.errors)
     if output_format == "auto":
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     reporter = _lint_reporter(output_format)
@@ -184,15 +184,6 @@ def lint_command(
     threshold = Severity(fail_on).rank
     if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
         sys.exit(1)
-
-
-def _error_line(error: Any) -> str:
-    from compose_ports.reporters.common import display_path
-
-    where = display_path(error.file) if error.file else ""
-    if where and error.line:
-        where = f"{where}:{error.line}:{error.column}"
-    return f"{where}: {error.message}" if where else error.message
 
 
 def _lint_reporter(name: str) -> Any:

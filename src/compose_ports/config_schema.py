@@ -34,6 +34,12 @@ def validate(raw: Any, path: Path) -> None:
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     message = f"{where}: {_explain(error)}"
     line, column = _position(raw, list(error.absolute_path))
+    if error.validator == "additionalProperties" and isinstance(error.instance, YMap):
+        # Point at the unknown key itself, not at the mapping that holds it.
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        if extra and extra[0] in error.instance.key_src:
+            src = error.instance.key_src[extra[0]]
+            line, column = src.line, src.column
     raise ComposePortsError(message, str(path), line, column)
 
 

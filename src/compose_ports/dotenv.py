@@ -150,7 +150,6 @@ class _Parser:
             if " " in key:
                 raise self.error("key cannot contain a space", key_pos)
             if inherited:
-                self.compose_line += 1
                 value = self.lookup(key)
                 if value is not None:
                     self.out[key] = value
@@ -210,6 +209,10 @@ class _Parser:
         # `config --environment` prints `=S`).
         if start >= n:
             raise self.error("zero length string", start, numbered=False)
+        if inherited and " " not in key:
+            # parser.go tests the key BEFORE trimming it, so a bare `S ` does not count its line
+            # and every later line number Compose prints is one too small.
+            self.compose_line += 1
         key = _go_rstrip(key)
         while offset < n and _is_space(text[offset]):
             offset += 1

@@ -21,7 +21,7 @@ from compose_ports import discovery, validation
 from compose_ports.environment import Environment, first_pass, second_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.interpolation import InterpolationError, interpolate
-from compose_ports.merge import merge_mapping, unique, without_resets
+from compose_ports.merge import is_reset, merge_mapping, unique, without_resets
 from compose_ports.model import (
     Diagnostic,
     Duplicate,
@@ -36,6 +36,7 @@ from compose_ports.ports import (
     PortError,
     missing_target_error,
     parse_item,
+    unique_items_error,
     spec_key,
     unicity_key,
 )
@@ -231,6 +232,8 @@ class _Loader:
             return False
         ok = True
         for name, service in services.items():
+            if is_reset(service):
+                continue  # `web: !reset null` removes the service: that is for merging
             if service is None or not isinstance(service, dict):
                 if service is not None and hasattr(service, "src"):
                     self._shape_error(services, name, file, f"services.{name} must be a mapping")
@@ -242,12 +245,21 @@ class _Loader:
                 continue
             ports = service.get("ports")
             if "ports" in service and not isinstance(ports, list) and not _is_tagged_null(ports):
-                self._shape_error(service, "ports", file, f"services.{name}.ports must be a array")
+                self._shape_error(
+                    service, "ports", file, f"services.{name}.ports must be a array", value=ports
+                )
                 ok = False
         return ok
 
-    def _shape_error(self, parent: Any, key: str, file: str, message: str) -> None:
-        src = getattr(parent, "key_src", {}).get(key) or source_of(parent) or Source(file, 1, 1)
+    def _shape_error(
+        self, parent: Any, key: str, file: str, message: str, value: Any = None
+    ) -> None:
+        src = (
+            source_of(value)
+            or getattr(parent, "key_src", {}).get(key)
+            or source_of(parent)
+            or Source(file, 1, 1)
+        )
         self.problems.add(Diagnostic(file, src.line, src.column, message))
 
     # -- interpolation -------------------------------------------------------------------
@@ -282,7 +294,14 @@ class _Loader:
         try:
             result = interpolate(str(text), self.lookup)
         except InterpolationError as exc:
-            message = f"error while interpolating {path}: {exc.message}"
+            if exc.kind == "format":
+                # compose-go@v2.9.1:template/template.go InvalidTemplateError, on one line.
+                message = (
+                    f"invalid interpolation format for {path}. "
+                    f"You may need to escape any $ with another $. {text}"
+                )
+            else:
+                message = f"error while interpolating {path}: {exc.message}"
             if _is_port_path(path):
                 src = text.src
                 self.problems.add(
@@ -291,7 +310,7 @@ class _Loader:
                         src.line if src else 0,
                         src.column if src else 0,
                         message,
-                        "variable",
+                        "variable" if exc.kind == "required" else "port",
                         path.split(".")[1] if path.startswith("services.") else None,
                     )
                 )
@@ -477,8 +496,6 @@ class _Dropped:
 
 
 def _is_tagged_null(value: Any) -> bool:
-    from compose_ports.merge import is_reset
-
     return is_reset(value)
 
 
@@ -603,6 +620,22 @@ def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> l
     if not isinstance(ports, list):
         return []
     parsed: list[tuple[PortSpec, Any, int]] = []
+    live = [item for item in ports if not isinstance(item, _Dropped)]
+    clash = unique_items_error(live)
+    if clash is not None:
+        # The schema's uniqueItems (e.g. `published: "8000"` and `published: 8000`).
+        later = live[int(clash.message.split(" and ")[1].split()[0])]
+        src = _item_source(later, ports, ports.index(later))
+        problems.add(
+            Diagnostic(
+                src.file,
+                src.line,
+                src.column,
+                clash.compose_text(service=name, file=src.file),
+                "port",
+                name,
+            )
+        )
     for index, item in enumerate(ports):
         if isinstance(item, _Dropped):
             continue
@@ -610,6 +643,8 @@ def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> l
         try:
             specs = parse_item(item)
         except PortError as exc:
+            if exc.field and isinstance(item, dict) and source_of(item.get(exc.field)):
+                src = source_of(item.get(exc.field)) or src
             problems.add(
                 Diagnostic(
                     src.file,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 from compose_ports.errors import ComposePortsError
@@ -36,6 +37,7 @@ __all__ = [
     "parse_short",
     "spec_key",
     "unicity_key",
+    "unique_items_error",
 ]
 
 # Where in Compose's pipeline an error is raised. Each stage prints its own location prefix, so
@@ -43,6 +45,7 @@ __all__ = [
 PARSE = "parse"  # go-connections short-syntax parser: the message is printed bare
 TYPE = "type"  # transform/ports.go: "services.web.ports: invalid type float64 for port"
 SCHEMA = "schema"  # "validating FILE: services.web.ports.0[.field] must be a ..."
+SCHEMA_LIST = "schema-list"  # "validating FILE: services.web.ports items at 0 and 1 are equal"
 INTERPOLATION = "interpolation"  # loader/interpolate.go type casts of long-syntax `target`
 UNICITY = "unicity"  # override/uncity.go portIndexer: "is missing a target port"
 KEYS = "keys"  # loader.go convertToStringKeysRecursive
@@ -99,6 +102,8 @@ class PortError(ComposePortsError):
         if stage == SCHEMA:
             where = f"services.{service}.ports.{index}" + (f".{self.field}" if self.field else "")
             return f"validating {file}: {where} {msg}"
+        if stage == SCHEMA_LIST:
+            return f"validating {file}: services.{service}.ports {msg}"
         if stage == INTERPOLATION:
             return f"error while interpolating services.{service}.ports.[].{self.field}: {msg}"
         if stage == UNICITY:
@@ -746,3 +751,111 @@ def spec_key(spec: PortSpec) -> str:
     host = spec.host_ip or "0.0.0.0"
     published = spec.published if spec.published else "%!s(<nil>)"
     return f"{host}:{published}:{spec.target}/{spec.protocol or 'tcp'}"
+
+
+# --- The schema's uniqueItems -------------------------------------------------------------
+
+_RAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_RAT_FRACTION = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
+_RAT_PREFIXED = re.compile(r"([+-]?)0([xXoObB])([0-9a-fA-F]+)")
+
+
+def _rat(text: str) -> Fraction | None:
+    """math/big `Rat.SetString` for the forms a port value can take (decimal, a/b, 0x/0o/0b)."""
+    if _RAT.fullmatch(text):
+        return Fraction(text)
+    match = _RAT_FRACTION.fullmatch(text)
+    if match:
+        denominator = int(match.group(2))
+        return Fraction(int(match.group(1)), denominator) if denominator else None
+    match = _RAT_PREFIXED.fullmatch(text)
+    if match:
+        base = {"x": 16, "o": 8, "b": 2}[match.group(2).lower()]
+        try:
+            value = int(match.group(3), base)
+        except ValueError:
+            return None
+        return Fraction(-value if match.group(1) == "-" else value)
+    return None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not _is_bool(value)
+
+
+def _sprint_rat(value: object) -> Fraction | None:
+    # santhosh-tekuri/jsonschema v6 util.go: numbers compare as big.Rat of fmt.Sprint(v).
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else Fraction(repr(value))
+    if _is_number(value):
+        return Fraction(int(value))  # type: ignore[call-overload]
+    if isinstance(value, str):
+        return _rat(value)
+    return None
+
+
+def _schema_equals(v1: object, v2: object) -> bool:
+    """jsonschema v6 `equals(v1, v2)`: asymmetric, since only v1's type picks the comparison.
+
+    A number v1 meets any v2 whose fmt.Sprint parses as the same rational, so the string "8000"
+    equals a later 8000, but 8000 does not equal a later "8000" [V].
+    """
+    if isinstance(v1, Mapping):
+        if not isinstance(v2, Mapping) or len(v1) != len(v2):
+            return False
+        return all(k in v2 and _schema_equals(v, v2[k]) for k, v in v1.items())
+    if isinstance(v1, (list, tuple)):
+        if not isinstance(v2, (list, tuple)) or len(v1) != len(v2):
+            return False
+        return all(_schema_equals(a, b) for a, b in zip(v1, v2, strict=True))
+    if v1 is None:
+        return v2 is None
+    if _is_bool(v1):
+        return _is_bool(v2) and bool(v1) == bool(v2)
+    if isinstance(v1, str):
+        return isinstance(v2, str) and v1 == v2
+    first, second = _sprint_rat(v1), _sprint_rat(v2)
+    return first is not None and second is not None and first == second
+
+
+def _schema_hash(value: object) -> object:
+    # jsonschema v6 util.go writeHash: the bucket of an item when the list is longer than 20.
+    if isinstance(value, Mapping):
+        return ("m", tuple((k, _schema_hash(value[k])) for k in sorted(value)))
+    if isinstance(value, (list, tuple)):
+        return ("l", tuple(_schema_hash(v) for v in value))
+    if value is None:
+        return ("n",)
+    if _is_bool(value):
+        return ("b", bool(value))
+    if isinstance(value, str):
+        return ("s", value)
+    return ("#", _sprint_rat(value))
+
+
+def unique_items_error(items: Sequence[object]) -> PortError | None:
+    """The schema's `uniqueItems` verdict on a `ports` list after the first unicity pass.
+
+    santhosh-tekuri/jsonschema v6 `duplicates`: up to 20 items every later item is compared with
+    each earlier one (`equals(later, earlier)`); beyond 20 only items of the same hash are, so a
+    string "8000" and a later int 8000 stop clashing. Compose prints an item's own schema error
+    in preference to this one [V].
+    """
+    if len(items) <= 20:
+        for i in range(1, len(items)):
+            for j in range(i):
+                if _schema_equals(items[i], items[j]):
+                    return _duplicates(j, i)
+        return None
+    buckets: dict[object, list[int]] = {}
+    for i, item in enumerate(items):
+        bucket = buckets.setdefault(_schema_hash(item), [])
+        for j in bucket:
+            if _schema_equals(item, items[j]):
+                return _duplicates(j, i)
+        bucket.append(i)
+    return None
+
+
+def _duplicates(first: int, second: int) -> PortError:
+    return PortError(f"items at {first} and {second} are equal", stage=SCHEMA_LIST)

@@ -18,6 +18,7 @@ from typing import Any
 
 import _ruamel_yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scanner import ScannerError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from compose_ports.errors import ComposePortsError
@@ -161,14 +162,10 @@ def read_documents(text: str, file: str) -> list[Any]:
             nodes.append(parser.get_node())
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        message = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            message = f"{exc.context}: {exc.problem}"
+        message = _go_yaml_message(exc)
         if mark is None:
-            raise ComposePortsError(f"invalid YAML: {message}", file) from None
-        raise ComposePortsError(
-            f"invalid YAML: {message}", file, mark.line + 1, mark.column + 1
-        ) from None
+            raise ComposePortsError(message, file) from None
+        raise ComposePortsError(message, file, mark.line + 1, mark.column + 1) from None
     except YAMLError as exc:
         raise ComposePortsError(f"invalid YAML: {_one_line(str(exc))}", file) from None
     except RecursionError:
@@ -180,6 +177,22 @@ def read_documents(text: str, file: str) -> list[Any]:
         return [converter.convert_document(node) for node in nodes]
     except RecursionError:
         raise ComposePortsError("invalid YAML: nested too deeply to read", file) from None
+
+
+def _go_yaml_message(exc: MarkedYAMLError) -> str:
+    """The words Compose prints for a YAML syntax error: go-yaml's `yaml: line N: problem`.
+
+    go-yaml (yaml.go `parser.fail`) names the context mark's 0-based line when there is one,
+    else the problem mark's, one more for scanner errors; our location is the problem's own.
+    """
+    scanner = isinstance(exc, ScannerError)
+    line = 0
+    for mark in (exc.context_mark, exc.problem_mark):
+        if mark is not None and mark.line:
+            line = mark.line + (1 if scanner else 0)
+            break
+    where = f"line {line}: " if line else ""
+    return f"yaml: {where}{exc.problem or 'unknown problem parsing YAML content'}"
 
 
 def _one_line(text: str) -> str:
@@ -356,7 +369,12 @@ class _Converter:
         tag = self.check_tag(node, {"tag:yaml.org,2002:seq"})
         seq = YSeq(self.src(node), tag)
         for child in node.value:
-            seq.append(self.convert(child))
+            value = self.convert(child)
+            if isinstance(value, Reset) or tag_of(value) == RESET_TAG:
+                # compose-go drops a `!reset` item from its own list; it removes nothing that
+                # earlier files set (loader/reset.go: "TODO support removal from sequence").
+                continue
+            seq.append(value)
             seq.item_src.append(self.src(child))
         return seq
 

@@ -1,0 +1,120 @@
+"""`lint --format github`: GitHub Actions workflow commands, shown as annotations on the diff.
+
+    ::error file=shop/compose.yaml,line=12,col=7,title=CP101 host-port-conflict::Host port
+    8080/tcp is published by 3 bindings on host staging [service: web, stack: shop, host: staging]
+    (also at metrics/compose.yaml:4, shop/compose.dev.yaml:8)
+    ::notice title=CP402 registry-out-of-date::The registry lists 2 of the 5 published host ports
+    Found 1 error, 1 info in 3 files (12 files read).
+
+(A command is one line; the first one here is wrapped. tests/snapshots/lint_reporters has more.)
+
+- One command per finding: `::error` for errors, `::warning` for warnings, `::notice` for infos;
+  `title` is the code and the rule name; the message carries the text format's tail
+  (`[service: S, stack: T, host: H]`) and, since an annotation has a single location, the related
+  bindings as `(also at path:line, path:line)`.
+- `file` is relative to `repository_root` (or `cwd`): GitHub places annotations by the path from the
+  repository root. A file outside it keeps its absolute path (GitHub then lists the annotation
+  without placing it on a line). A finding without a file has no `file`, `line` or `col`.
+- Escaping is GitHub's: in the message, `%` -> `%25`, CR -> `%0D`, LF -> `%0A`; in property values
+  also `:` -> `%3A` and `,` -> `%2C`.
+- Read and config errors become `::error` commands, placed on their file and line when the error
+  starts with `path:line:col: `.
+- The output ends with the text format's summary line, as a plain log line: Actions shows it in the
+  step's log, and it says how many files were read, which annotations do not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from compose_ports.findings import Finding, Severity
+from compose_ports.reporters.common import display_path
+from compose_ports.reporters.context import ReportContext
+from compose_ports.reporters.lint_text import ordered, parse_error, summary, tail
+
+COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def escape_data(text: str) -> str:
+    """The message of a workflow command (after `::`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A property value (`file=...`, `title=...`): `:` and `,` delimit properties and the data."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(
+    name: str,
+    message: str,
+    *,
+    file: str | None = None,
+    line: int = 0,
+    column: int = 0,
+    title: str | None = None,
+) -> str:
+    properties = []
+    if file:
+        properties.append(f"file={escape_property(file)}")
+        if line >= 1:
+            properties.append(f"line={line}")
+            if column >= 1:
+                properties.append(f"col={column}")
+    if title:
+        properties.append(f"title={escape_property(title)}")
+    head = f"::{name} {','.join(properties)}" if properties else f"::{name}"
+    return f"{head}::{escape_data(message)}"
+
+
+def annotation_path(path: str, context: ReportContext) -> str:
+    """Relative to the repository root, where GitHub looks for it, with `/`."""
+    absolute = os.path.normpath(Path(context.cwd) / path)
+    return display_path(absolute, os.path.normpath(Path(context.cwd) / context.root))
+
+
+def _message(finding: Finding, context: ReportContext) -> str:
+    message = finding.message + tail(finding)
+    if finding.related:
+        places = ", ".join(
+            f"{annotation_path(r.file, context)}:{r.line}"
+            if r.line
+            else annotation_path(r.file, context)
+            for r in finding.related
+        )
+        message += f" (also at {places})"
+    return message
+
+
+def _error_command(error: str, context: ReportContext) -> str:
+    parsed = parse_error(error)
+    if parsed is None:
+        return command("error", error, title="compose-ports")
+    path, line, column, message = parsed
+    return command(
+        "error",
+        message,
+        file=annotation_path(path, context),
+        line=line,
+        column=column,
+        title="compose-ports",
+    )
+
+
+def render(findings: Sequence[Finding], context: ReportContext) -> str:
+    lines = [
+        command(
+            COMMAND[finding.severity],
+            _message(finding, context),
+            file=annotation_path(finding.file, context) if finding.file else None,
+            line=finding.line,
+            column=finding.column,
+            title=f"{finding.code} {finding.rule}",
+        )
+        for finding in ordered(findings, context.cwd)
+    ]
+    lines.extend(_error_command(error, context) for error in context.errors)
+    lines.append(summary(findings, context))
+    return "\n".join(lines) + "\n"

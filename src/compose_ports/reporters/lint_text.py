@@ -1,0 +1,183 @@
+"""`lint --format text`: for people and editors, ruff-like (tests/snapshots/lint_reporters).
+
+    shop/compose.yaml:12:7: CP101 error host-port-conflict: Host port 8080/tcp is published by
+    3 bindings on host staging [service: web, stack: shop, host: staging]
+        also: metrics/compose.yaml:4:9 service grafana (stack metrics)
+        also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override
+    shop/compose.yaml:20:9: CP201 [*] warning port-outside-range: Host port 15432 is outside
+    5000-6999, the range of category data [service: postgres, stack: shop]
+
+    Found 1 error, 1 warning in 3 files (12 files read).
+    [*] 1 fixable with `compose-ports fix`.
+
+(A finding is one line; the examples here are wrapped.) When nothing is found:
+`All clear: 12 compose files read, no findings.`
+
+- Each finding starts with `path:line:col:` (what editors and terminals make clickable), then the
+  code, `[*]` when `compose-ports fix` can fix it (ruff's marker), the severity (so it reads without
+  colour), the rule name and the message; the tail names the service, stack and `hosts:` group
+  when known. The project is left out: the path already says where the file is.
+- Findings are grouped by file (files sorted by the path shown, a blank line between groups), by
+  line and column within a file; findings without a file come first, without a location.
+- Each related binding (the other sides of a conflict) follows on an indented `also:` line.
+- Read and config errors come next, as given, then the summary line.
+- Colour only when `context.color` (the caller handles NO_COLOR and terminals): the code and
+  severity in the severity's colour, locations dim, the summary bold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from compose_ports.findings import Finding, Related, Severity
+from compose_ports.reporters.common import display_path
+from compose_ports.reporters.context import ReportContext
+
+RESET = "\x1b[0m"
+BOLD = "\x1b[1m"
+DIM = "\x1b[2m"
+SEVERITY_COLOR = {
+    Severity.ERROR: "\x1b[1;31m",  # bold red
+    Severity.WARNING: "\x1b[1;33m",  # bold yellow
+    Severity.INFO: "\x1b[1;36m",  # bold cyan
+}
+PLURAL = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "infos"}
+
+
+# An error line as the command line formats it: `path:line:col: message`. The path is matched
+# lazily so that the first `:N:N: ` ends it (a message may quote positions too).
+_ERROR_POSITION = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$", re.DOTALL
+)
+
+
+def parse_error(error: str) -> tuple[str, int, int, str] | None:
+    """`(path, line, column, message)` of a `path:line:col: message` error, for the formats that
+    can place it (github, sarif); None when it has no position."""
+    match = _ERROR_POSITION.match(error)
+    if match is None:
+        return None
+    return match["path"], int(match["line"]), int(match["column"]), match["message"]
+
+
+def _paint(text: str, style: str, color: bool) -> str:
+    return f"{style}{text}{RESET}" if color and text else text
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def location(path: str, line: int, column: int) -> str:
+    """`path:line:col`, leaving out what is unknown (0) rather than printing a false position."""
+    if not line:
+        return path
+    return f"{path}:{line}:{column}" if column else f"{path}:{line}"
+
+
+def tail(finding: Finding) -> str:
+    """` [service: web, stack: prod, host: staging]`, or "" when none is known."""
+    parts = [
+        f"{label}: {value}"
+        for label, value in (
+            ("service", finding.service),
+            ("stack", finding.stack),
+            ("host", finding.host),
+        )
+        if value
+    ]
+    return f" [{', '.join(parts)}]" if parts else ""
+
+
+def related_note(related: Related) -> str:
+    """`service db (stack prod): its message`, what is known of another binding, or ""."""
+    words = []
+    if related.service:
+        words.append(f"service {related.service}")
+    if related.stack:
+        words.append(f"(stack {related.stack})")
+    note = " ".join(words)
+    if related.message:
+        note = f"{note}: {related.message}" if note else related.message
+    return note
+
+
+def _finding_lines(finding: Finding, context: ReportContext) -> list[str]:
+    color = context.color
+    head = ""
+    if finding.file:
+        where = location(display_path(finding.file, context.cwd), finding.line, finding.column)
+        head = _paint(where + ":", DIM, color) + " "
+    style = SEVERITY_COLOR[finding.severity]
+    fix = " [*]" if finding.fixable else ""
+    lines = [
+        f"{head}{_paint(finding.code, style, color)}{fix} "
+        f"{_paint(finding.severity.value, style, color)} "
+        f"{finding.rule}: {finding.message}{tail(finding)}"
+    ]
+    for related in finding.related:
+        where = location(display_path(related.file, context.cwd), related.line, related.column)
+        note = related_note(related)
+        lines.append(f"    also: {_paint(where, DIM, color)}" + (f" {note}" if note else ""))
+    return lines
+
+
+def summary(findings: Sequence[Finding], context: ReportContext) -> str:
+    """The closing line, shared with the github format."""
+    read = _plural(context.files_read, "file")
+    unreadable = f", {context.files_unreadable} unreadable" if context.files_unreadable else ""
+    problems = (
+        f" Could not check everything: {_plural(len(context.errors), 'problem')} listed above."
+        if context.errors
+        else ""
+    )
+    if not findings:
+        if context.errors or context.files_unreadable:
+            return f"No findings ({read} read{unreadable}).{problems}"
+        return f"All clear: {_plural(context.files_read, 'compose file')} read, no findings."
+    counts = [
+        _plural(n, severity.value, PLURAL[severity])
+        for severity in Severity
+        if (n := sum(1 for f in findings if f.severity is severity))
+    ]
+    files = set().union(*(f.files for f in findings))
+    where = f" in {_plural(len(files), 'file')}" if files else ""
+    return f"Found {', '.join(counts)}{where} ({read} read{unreadable}).{problems}"
+
+
+def fixable_line(findings: Sequence[Finding]) -> str | None:
+    fixable = sum(1 for f in findings if f.fixable)
+    return f"[*] {fixable} fixable with `compose-ports fix`." if fixable else None
+
+
+def ordered(findings: Sequence[Finding], cwd: str) -> list[Finding]:
+    """By the path as shown (files without one first), then line, column, code and message.
+
+    Sorting by the shown path rather than the absolute one keeps the order the reader sees; every
+    format uses it so that they list findings alike.
+    """
+
+    def key(finding: Finding) -> tuple:
+        return (display_path(finding.file, cwd), *finding.sort_key()[1:])
+
+    return sorted(findings, key=key)
+
+
+def render(findings: Sequence[Finding], context: ReportContext) -> str:
+    groups: dict[str, list[Finding]] = {}
+    for finding in ordered(findings, context.cwd):
+        groups.setdefault(display_path(finding.file, context.cwd), []).append(finding)
+    blocks = []
+    for group in groups.values():
+        block: list[str] = []
+        for finding in group:
+            block.extend(_finding_lines(finding, context))
+        blocks.append("\n".join(block))
+    if context.errors:
+        blocks.append("\n".join(context.errors))
+    closing = [_paint(summary(findings, context), BOLD, context.color)]
+    if (line := fixable_line(findings)) is not None:
+        closing.append(line)
+    blocks.append("\n".join(closing))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,654 @@
+"""The lint reporters, on hand-built findings: each format pinned, checked against its schema.
+
+The findings are built by hand, not computed, so that every corner of the formats is covered
+whatever the rules find today: a conflict with two related bindings, every severity, a finding
+without a service, one without a file, paths with spaces, commas and colons, `%`, `{}` in messages,
+and a file outside the current directory. The snapshots are the formats' documentation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import unquote
+
+import jsonschema
+import jsonschema.validators
+import pytest
+
+from compose_ports.findings import Finding, Related, Severity
+from compose_ports.reporters import lint_github, lint_json, lint_sarif, lint_text
+from compose_ports.reporters.context import ReportContext, RuleInfo
+
+TESTS = Path(__file__).resolve().parent
+SNAPSHOTS = TESTS / "snapshots" / "lint_reporters"
+LINT_SCHEMA = json.loads(
+    (TESTS.parent / "src" / "compose_ports" / "schemas" / "lint.schema.json").read_text()
+)
+SARIF_SCHEMA_PATH = TESTS.parent.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+ROOT = "/repo"
+OUTSIDE = "/elsewhere/shared/compose.yaml"
+ODD = f"{ROOT}/my stack, v2/compose:prod.yaml"  # a space, a comma and a colon
+
+RULES = (
+    RuleInfo(
+        "CP101",
+        "host-port-conflict",
+        Severity.ERROR,
+        "Two bindings take the same host port.",
+        "Two services publish overlapping host ports on the same address: the second one fails "
+        "with `port is already allocated`. Give one of them another host port.",
+        "https://compose-ports.dev/rules/CP101",
+    ),
+    RuleInfo(
+        "CP201",
+        "port-outside-range",
+        Severity.WARNING,
+        "A host port is outside its category's range.",
+        "The config's `ranges:` give each category of service a host-port range.",
+    ),
+    RuleInfo(
+        "CP202",
+        "ephemeral-port",
+        Severity.WARNING,
+        "A port has no host port.",
+        "Docker picks a random host port at each start.",
+    ),
+    RuleInfo(
+        "CP301",
+        "hard-coded-port",
+        Severity.INFO,
+        "A host port is a literal.",
+        "Take host ports from variables (`${WEB_PORT:-8080}`) so that each machine can move them.",
+    ),
+    RuleInfo(
+        "CP401",
+        "unused-registry-entry",
+        Severity.WARNING,
+        "A registry entry matches no service.",
+        "Remove the entry or fix its name.",
+    ),
+    RuleInfo(
+        "CP402",
+        "registry-out-of-date",
+        Severity.INFO,
+        "The registry misses published ports.",
+        "Regenerate it with `compose-ports map --format markdown`.",
+    ),
+)
+
+CONFLICT = Finding(
+    code="CP101",
+    rule="host-port-conflict",
+    severity=Severity.ERROR,
+    message="Host port 8080/tcp is published by 3 bindings on host staging",
+    file=f"{ROOT}/shop/compose.yaml",
+    line=12,
+    column=7,
+    service="web",
+    project="shop",
+    stack="shop",
+    host="staging",
+    related=(
+        Related(f"{ROOT}/metrics/compose.yaml", 4, 9, "grafana", "metrics", "metrics"),
+        Related(
+            f"{ROOT}/shop/compose.dev.yaml", 8, 9, "web", "shop", "shop-dev", "appended by override"
+        ),
+    ),
+)
+OUT_OF_RANGE = Finding(
+    code="CP201",
+    rule="port-outside-range",
+    severity=Severity.WARNING,
+    message="Host port 15432 is outside 5000-6999, the range of category data",
+    file=f"{ROOT}/shop/compose.yaml",
+    line=20,
+    column=9,
+    service="postgres",
+    project="shop",
+    stack="shop",
+    fixable=True,
+)
+HARD_CODED = Finding(
+    code="CP301",
+    rule="hard-coded-port",
+    severity=Severity.INFO,
+    message="Host port 9000 is 100% literal: use ${API_PORT:-9000}",
+    file=ODD,
+    line=3,
+    column=9,
+    service="api",
+    project="my-stack-v2",
+)
+NO_SERVICE = Finding(
+    code="CP401",
+    rule="unused-registry-entry",
+    severity=Severity.WARNING,
+    message="Registry entry legacy (8081/tcp) matches no service",
+    file=f"{ROOT}/.compose-ports.yaml",
+    line=7,
+    column=5,
+)
+OUTSIDE_CWD = Finding(
+    code="CP202",
+    rule="ephemeral-port",
+    severity=Severity.WARNING,
+    message="Port 6379/tcp has no host port: Docker picks one at each start",
+    file=OUTSIDE,
+    line=5,
+    column=9,
+    service="cache",
+    project="shared",
+)
+NO_FILE = Finding(
+    code="CP402",
+    rule="registry-out-of-date",
+    severity=Severity.INFO,
+    message="The registry lists 2 of the 5 published host ports",
+    file=None,
+    line=0,
+    column=0,
+)
+FINDINGS = (OUTSIDE_CWD, HARD_CODED, NO_FILE, OUT_OF_RANGE, NO_SERVICE, CONFLICT)  # unsorted
+ERRORS = ("shop/broken.yaml:3:14: mapping values are not allowed here",)
+CONTEXT = ReportContext(
+    cwd=ROOT, rules=RULES, files_read=12, files_unreadable=1, errors=ERRORS, version="0.1.0"
+)
+CLEAN = ReportContext(cwd=ROOT, rules=RULES, files_read=12, version="0.1.0")
+
+REPORTERS = {"text": lint_text, "json": lint_json, "sarif": lint_sarif, "github": lint_github}
+EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "github": "txt"}
+
+
+def sarif(findings=FINDINGS, context: ReportContext = CONTEXT) -> dict:
+    return json.loads(lint_sarif.render(findings, context))
+
+
+def sarif_validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SARIF_SCHEMA_PATH.read_text())
+    # The schema says which draft it is written in (draft-04); its refs are all internal, so no
+    # resolver has to fetch anything and this works offline.
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+# --- snapshots: the documentation of each format -------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", list(REPORTERS))
+def test_format_snapshot(fmt: str, snapshot) -> None:
+    snapshot.snapshot_dir = SNAPSHOTS
+    output = REPORTERS[fmt].render(FINDINGS, CONTEXT)
+    snapshot.assert_match(output, f"findings.{fmt}.{EXTENSIONS[fmt]}")
+
+
+@pytest.mark.parametrize("fmt", list(REPORTERS))
+def test_clean_snapshot(fmt: str, snapshot) -> None:
+    snapshot.snapshot_dir = SNAPSHOTS
+    output = REPORTERS[fmt].render([], CLEAN)
+    snapshot.assert_match(output, f"clean.{fmt}.{EXTENSIONS[fmt]}")
+
+
+@pytest.mark.parametrize("fmt", list(REPORTERS))
+def test_order_of_findings_does_not_matter(fmt: str) -> None:
+    render = REPORTERS[fmt].render
+    assert render(FINDINGS, CONTEXT) == render(tuple(reversed(FINDINGS)), CONTEXT)
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def test_text_lines() -> None:
+    lines = lint_text.render(FINDINGS, CONTEXT).splitlines()
+    assert (
+        "shop/compose.yaml:12:7: CP101 error host-port-conflict: Host port 8080/tcp is published"
+        " by 3 bindings on host staging [service: web, stack: shop, host: staging]"
+    ) in lines
+    index = lines.index(next(line for line in lines if line.startswith("shop/compose.yaml:12:7")))
+    assert lines[index + 1] == "    also: metrics/compose.yaml:4:9 service grafana (stack metrics)"
+    assert lines[index + 2] == (
+        "    also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override"
+    )
+    assert (
+        "shop/compose.yaml:20:9: CP201 [*] warning port-outside-range: Host port 15432 is outside"
+        " 5000-6999, the range of category data [service: postgres, stack: shop]"
+    ) in lines
+    assert (
+        ".compose-ports.yaml:7:5: CP401 warning unused-registry-entry:"
+        " Registry entry legacy (8081/tcp) matches no service"
+    ) in lines
+    assert lines[0] == (
+        "CP402 info registry-out-of-date: The registry lists 2 of the 5 published host ports"
+    )
+    # The error lines, then the summary, then the fixable hint.
+    assert lines[-4:] == [
+        ERRORS[0],
+        "",
+        "Found 1 error, 3 warnings, 2 infos in 6 files (12 files read, 1 unreadable)."
+        " Could not check everything: 1 problem listed above.",
+        "[*] 1 fixable with `compose-ports fix`.",
+    ]
+
+
+def test_text_groups_by_file_in_sorted_order() -> None:
+    output = lint_text.render(FINDINGS, CONTEXT)
+    blocks = output.split("\n\n")
+    heads = [block.splitlines()[0].split(": ")[0] for block in blocks[:-2]]
+    # No file first, then paths as shown, sorted (an absolute path outside cwd sorts with '/').
+    assert heads == [
+        "CP402 info registry-out-of-date",
+        ".compose-ports.yaml:7:5",
+        "/elsewhere/shared/compose.yaml:5:9",
+        "my stack, v2/compose:prod.yaml:3:9",
+        "shop/compose.yaml:12:7",
+    ]
+    # Both findings of shop/compose.yaml in one group, by line.
+    assert blocks[4].splitlines()[0].startswith("shop/compose.yaml:12:7:")
+    assert blocks[4].splitlines()[3].startswith("shop/compose.yaml:20:9:")
+
+
+def test_text_summaries() -> None:
+    assert lint_text.render([], CLEAN) == "All clear: 12 compose files read, no findings.\n"
+    one = ReportContext(cwd=ROOT, rules=RULES, files_read=1)
+    assert lint_text.summary([CONFLICT], one) == "Found 1 error in 3 files (1 file read)."
+    assert (
+        lint_text.summary([HARD_CODED, HARD_CODED], one) == "Found 2 infos in 1 file (1 file read)."
+    )
+    broken = ReportContext(cwd=ROOT, rules=RULES, files_read=3, files_unreadable=1, errors=ERRORS)
+    assert lint_text.render([], broken) == (
+        f"{ERRORS[0]}\n\n"
+        "No findings (3 files read, 1 unreadable). Could not check everything: 1 problem listed"
+        " above.\n"
+    )
+    assert lint_text.fixable_line([CONFLICT]) is None
+
+
+def test_text_colour_only_when_asked() -> None:
+    plain = lint_text.render(FINDINGS, CONTEXT)
+    assert "\x1b[" not in plain
+    coloured = lint_text.render(FINDINGS, replace(CONTEXT, color=True))
+    location = "\x1b[2mshop/compose.yaml:12:7:\x1b[0m"
+    assert f"{location} \x1b[1;31mCP101\x1b[0m \x1b[1;31merror\x1b[0m" in coloured
+    assert "\x1b[1;33mCP201\x1b[0m [*] \x1b[1;33mwarning\x1b[0m" in coloured
+    assert "\x1b[1;36mCP301\x1b[0m \x1b[1;36minfo\x1b[0m" in coloured
+    assert "    also: \x1b[2mmetrics/compose.yaml:4:9\x1b[0m service grafana" in coloured
+    assert "\x1b[1mFound 1 error, 3 warnings, 2 infos" in coloured
+    # Without the escape sequences, the coloured output is the plain one.
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+def test_text_paths_relative_below_cwd_absolute_elsewhere() -> None:
+    output = lint_text.render(FINDINGS, replace(CONTEXT, cwd=f"{ROOT}/shop"))
+    assert "\ncompose.yaml:12:7: CP101" in output
+    assert "    also: /repo/metrics/compose.yaml:4:9 service grafana (stack metrics)" in output
+    assert "    also: compose.dev.yaml:8:9" in output
+    assert "\n/repo/.compose-ports.yaml:7:5: CP401" in output
+    assert "\n/elsewhere/shared/compose.yaml:5:9: CP202" in output
+
+
+def test_positions_left_out_when_unknown() -> None:
+    # Line 0 means "no position": no format prints a false `:0:0`.
+    whole_file = replace(NO_SERVICE, line=0, column=0, related=(Related(OUTSIDE, 0, 0),))
+    text = lint_text.render([whole_file], CLEAN).splitlines()
+    assert text[:2] == [
+        ".compose-ports.yaml: CP401 warning unused-registry-entry:"
+        " Registry entry legacy (8081/tcp) matches no service",
+        f"    also: {OUTSIDE}",
+    ]
+    github = lint_github.render([whole_file], CLEAN).splitlines()[0]
+    assert github.startswith("::warning file=.compose-ports.yaml,title=CP401 ")
+    assert github.endswith(f"(also at {OUTSIDE})")
+    document = sarif([whole_file], CLEAN)
+    sarif_validator().validate(document)
+    [result] = document["runs"][0]["results"]
+    assert "region" not in result["locations"][0]["physicalLocation"]
+    assert "region" not in result["relatedLocations"][0]["physicalLocation"]
+    jsonschema.Draft202012Validator(LINT_SCHEMA).validate(
+        json.loads(lint_json.render([whole_file], CLEAN))
+    )
+
+
+# --- json ----------------------------------------------------------------------------------------
+
+
+def test_lint_schema_is_a_valid_draft_2020_12_schema_with_descriptions() -> None:
+    jsonschema.Draft202012Validator.check_schema(LINT_SCHEMA)
+
+    def walk(node: dict, where: str) -> None:
+        if node.get("type") == "object":
+            assert node.get("additionalProperties") is False, where
+        for name, child in node.get("properties", {}).items():
+            target = child
+            if "$ref" in child:
+                target = LINT_SCHEMA["$defs"][child["$ref"].split("/")[-1]]
+            assert "description" in child or "description" in target, f"{where}.{name}"
+            walk(child, f"{where}.{name}")
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], f"{where}[]")
+
+    walk(LINT_SCHEMA, "$")
+    for name, definition in LINT_SCHEMA["$defs"].items():
+        walk(definition, name)
+
+
+@pytest.mark.parametrize("context", [CONTEXT, CLEAN], ids=["findings", "clean"])
+def test_json_follows_the_schema(context: ReportContext) -> None:
+    findings = FINDINGS if context is CONTEXT else ()
+    document = json.loads(lint_json.render(findings, context))
+    jsonschema.Draft202012Validator(LINT_SCHEMA).validate(document)
+
+
+def test_json_content() -> None:
+    document = json.loads(lint_json.render(FINDINGS, CONTEXT))
+    assert document["errors"] == list(ERRORS)
+    assert document["summary"] == {
+        "findings": 6,
+        "by_severity": {"error": 1, "warning": 3, "info": 2},
+        "fixable": 1,
+        "files_with_findings": 6,
+        "files_read": 12,
+        "files_unreadable": 1,
+    }
+    conflict = next(f for f in document["findings"] if f["code"] == "CP101")
+    assert conflict == {
+        "rule": "host-port-conflict",
+        "code": "CP101",
+        "severity": "error",
+        "message": CONFLICT.message,
+        "file": "shop/compose.yaml",
+        "line": 12,
+        "column": 7,
+        "service": "web",
+        "project": "shop",
+        "stack": "shop",
+        "host": "staging",
+        "related": [
+            {
+                "file": "metrics/compose.yaml",
+                "line": 4,
+                "column": 9,
+                "service": "grafana",
+                "project": "metrics",
+                "stack": "metrics",
+                "message": None,
+            },
+            {
+                "file": "shop/compose.dev.yaml",
+                "line": 8,
+                "column": 9,
+                "service": "web",
+                "project": "shop",
+                "stack": "shop-dev",
+                "message": "appended by override",
+            },
+        ],
+        "fixable": False,
+    }
+    files = [f["file"] for f in document["findings"]]
+    assert files == [
+        None,
+        ".compose-ports.yaml",
+        OUTSIDE,
+        "my stack, v2/compose:prod.yaml",
+        "shop/compose.yaml",
+        "shop/compose.yaml",
+    ]
+
+
+# --- sarif ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("context", [CONTEXT, CLEAN], ids=["findings", "clean"])
+def test_sarif_follows_the_official_schema(context: ReportContext) -> None:
+    findings = FINDINGS if context is CONTEXT else ()
+    sarif_validator().validate(sarif(findings, context))
+
+
+def test_sarif_rules_and_results() -> None:
+    run = sarif()["runs"][0]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("compose-ports", "0.1.0")
+    rules = driver["rules"]
+    assert [r["id"] for r in rules] == ["CP101", "CP201", "CP202", "CP301", "CP401", "CP402"]
+    assert rules[0] == {
+        "id": "CP101",
+        "name": "host-port-conflict",
+        "shortDescription": {"text": RULES[0].summary},
+        "fullDescription": {"text": RULES[0].help_text},
+        "help": {"text": RULES[0].help_text},
+        "defaultConfiguration": {"level": "error"},
+        "helpUri": "https://compose-ports.dev/rules/CP101",
+    }
+    assert [r["defaultConfiguration"]["level"] for r in rules] == [
+        "error",
+        "warning",
+        "warning",
+        "note",
+        "warning",
+        "note",
+    ]
+    for res in run["results"]:
+        assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
+    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    assert levels == {
+        "CP101": "error",
+        "CP201": "warning",
+        "CP202": "warning",
+        "CP301": "note",
+        "CP401": "warning",
+    }
+    # GitHub code scanning rejects a whole log for one result without a location: the finding
+    # without a file is a notification, tied to its rule; read errors fail the execution.
+    assert run["invocations"] == [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [
+                {
+                    "level": "error",
+                    "message": {"text": "mapping values are not allowed here"},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {
+                                    "uri": "shop/broken.yaml",
+                                    "uriBaseId": "SRCROOT",
+                                },
+                                "region": {"startLine": 3, "startColumn": 14},
+                            }
+                        }
+                    ],
+                },
+                {
+                    "level": "note",
+                    "message": {"text": NO_FILE.message},
+                    "associatedRule": {"id": "CP402", "index": 5},
+                },
+            ],
+        }
+    ]
+    assert all(r["locations"] for r in run["results"])
+    alone = sarif([NO_FILE], CLEAN)["runs"][0]["invocations"]
+    assert alone[0]["executionSuccessful"] is True
+    assert sarif((), CLEAN)["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+def test_sarif_locations() -> None:
+    run = sarif()["runs"][0]
+    assert run["originalUriBaseIds"] == {"SRCROOT": {"uri": "file:///repo/"}}
+    by_code = {r["ruleId"]: r for r in run["results"]}
+    conflict = by_code["CP101"]
+    assert conflict["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "shop/compose.yaml", "uriBaseId": "SRCROOT"},
+                "region": {"startLine": 12, "startColumn": 7},
+            }
+        }
+    ]
+    assert conflict["relatedLocations"] == [
+        {
+            "id": 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "metrics/compose.yaml", "uriBaseId": "SRCROOT"},
+                "region": {"startLine": 4, "startColumn": 9},
+            },
+            "message": {"text": "service grafana (stack metrics)"},
+        },
+        {
+            "id": 2,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "shop/compose.dev.yaml", "uriBaseId": "SRCROOT"},
+                "region": {"startLine": 8, "startColumn": 9},
+            },
+            "message": {"text": "service web (stack shop-dev): appended by override"},
+        },
+    ]
+    odd = by_code["CP301"]["locations"][0]["physicalLocation"]["artifactLocation"]
+    # Space, comma and colon percent-encoded; the colon would otherwise read as a URI scheme.
+    assert odd == {"uri": "my%20stack%2C%20v2/compose%3Aprod.yaml", "uriBaseId": "SRCROOT"}
+    assert unquote(odd["uri"]) == "my stack, v2/compose:prod.yaml"
+    outside = by_code["CP202"]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert outside == {"uri": "file:///elsewhere/shared/compose.yaml"}
+    # Braces are placeholder syntax in SARIF messages: doubled.
+    assert by_code["CP301"]["message"]["text"] == (
+        "Host port 9000 is 100% literal: use ${{API_PORT:-9000}}"
+    )
+
+
+def test_sarif_repository_root_differs_from_cwd() -> None:
+    context = replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT)
+    document = sarif(context=context)
+    sarif_validator().validate(document)
+    run = document["runs"][0]
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///repo/"
+    conflict = next(r for r in run["results"] if r["ruleId"] == "CP101")
+    location = conflict["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": "shop/compose.yaml", "uriBaseId": "SRCROOT"}
+    # A relative repository root is taken from cwd, and the base URI still ends in '/'.
+    nested = sarif(context=replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=".."))
+    assert nested["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///repo/"
+    spaced = sarif(context=replace(CONTEXT, cwd="/my repo", repository_root=None))
+    assert spaced["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///my%20repo/"
+
+
+def test_sarif_unknown_rule_gets_a_descriptor() -> None:
+    stray = replace(NO_SERVICE, code="CP999", rule="experimental-rule")
+    document = sarif([stray, CONFLICT], replace(CONTEXT, rules=RULES[:1]))
+    sarif_validator().validate(document)
+    run = document["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["CP101", "CP999"]
+    result = next(r for r in run["results"] if r["ruleId"] == "CP999")
+    assert run["tool"]["driver"]["rules"][result["ruleIndex"]]["name"] == "experimental-rule"
+
+
+def _fingerprint(finding: Finding, context: ReportContext = CONTEXT) -> str:
+    [result] = sarif([finding], context)["runs"][0]["results"]
+    return result["partialFingerprints"]["composePorts/v1"]
+
+
+def test_sarif_fingerprint_is_stable_when_lines_move() -> None:
+    base = _fingerprint(CONFLICT)
+    assert len(base) == 64
+    assert _fingerprint(replace(CONFLICT, line=40, column=3)) == base
+    # Related bindings move too; the message's own position references are left out.
+    moved = replace(CONFLICT, related=(replace(CONFLICT.related[0], line=99),))
+    assert _fingerprint(moved) == base
+    quoted = replace(CONFLICT, message="Host port 8080/tcp is also set at compose.dev.yaml:8:9")
+    assert _fingerprint(replace(quoted, message=quoted.message.replace(":8:9", ":30:1"))) == (
+        _fingerprint(quoted)
+    )
+    on_line = replace(CONFLICT, message="Host port 8080/tcp, see line 8")
+    assert _fingerprint(replace(on_line, message="Host port 8080/tcp, see line 30")) == (
+        _fingerprint(on_line)
+    )
+    # And it does not depend on where the command runs from, only on the repository root.
+    assert (
+        _fingerprint(CONFLICT, replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT)) == base
+    )
+
+
+def test_sarif_fingerprint_changes_with_what_the_finding_is_about() -> None:
+    base = _fingerprint(CONFLICT)
+    changed = [
+        replace(CONFLICT, service="api"),
+        replace(CONFLICT, stack="shop-dev"),
+        replace(CONFLICT, host="laptop"),
+        replace(CONFLICT, code="CP102"),
+        replace(CONFLICT, file=f"{ROOT}/other/compose.yaml"),
+        replace(CONFLICT, message=CONFLICT.message.replace("8080", "8081")),
+    ]
+    fingerprints = {_fingerprint(f) for f in changed}
+    assert base not in fingerprints
+    assert len(fingerprints) == len(changed)
+
+
+# --- github --------------------------------------------------------------------------------------
+
+
+def test_github_escaping_rules() -> None:
+    assert lint_github.escape_data("100% a\r\nb: c, d") == "100%25 a%0D%0Ab: c, d"
+    assert lint_github.escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
+    # '%' first: the escapes it produces are not escaped again.
+    assert lint_github.escape_property("%3A") == "%253A"
+    finding = replace(
+        HARD_CODED, message="50% of\nports: 1,2", file=f"{ROOT}/a:b, c%.yaml", service=None
+    )
+    [line, _] = lint_github.render([finding], ReportContext(cwd=ROOT, rules=RULES)).splitlines()
+    assert line == (
+        "::notice file=a%3Ab%2C c%25.yaml,line=3,col=9,title=CP301 hard-coded-port"
+        "::50%25 of%0Aports: 1,2"
+    )
+
+
+def test_github_commands() -> None:
+    lines = lint_github.render(FINDINGS, CONTEXT).splitlines()
+    assert lines[0] == (
+        "::notice title=CP402 registry-out-of-date"
+        "::The registry lists 2 of the 5 published host ports"
+    )
+    assert (
+        "::error file=shop/compose.yaml,line=12,col=7,title=CP101 host-port-conflict"
+        "::Host port 8080/tcp is published by 3 bindings on host staging"
+        " [service: web, stack: shop, host: staging]"
+        " (also at metrics/compose.yaml:4, shop/compose.dev.yaml:8)"
+    ) in lines
+    assert (
+        "::notice file=my stack%2C v2/compose%3Aprod.yaml,line=3,col=9,title=CP301 hard-coded-port"
+        "::Host port 9000 is 100%25 literal: use ${API_PORT:-9000} [service: api]"
+    ) in lines
+    assert (
+        "::warning file=/elsewhere/shared/compose.yaml,line=5,col=9,title=CP202 ephemeral-port"
+        "::Port 6379/tcp has no host port: Docker picks one at each start [service: cache]"
+    ) in lines
+    assert (
+        "::error file=shop/broken.yaml,line=3,col=14,title=compose-ports"
+        "::mapping values are not allowed here"
+    ) in lines
+    assert lines[-1] == lint_text.summary(FINDINGS, CONTEXT)
+    assert [line.split(" ")[0].split("::")[1] for line in lines[:-1]] == [
+        "notice",
+        "warning",
+        "warning",
+        "notice",
+        "error",
+        "warning",
+        "error",
+    ]
+
+
+def test_github_paths_are_relative_to_the_repository_root() -> None:
+    context = replace(
+        CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT, errors=("broken.yaml:1:1: x",)
+    )
+    lines = lint_github.render([CONFLICT], context).splitlines()
+    assert lines[0].startswith("::error file=shop/compose.yaml,line=12,col=7,")
+    assert lines[0].endswith("(also at metrics/compose.yaml:4, shop/compose.dev.yaml:8)")
+    assert lines[1] == "::error file=shop/broken.yaml,line=1,col=1,title=compose-ports::x"
+    unplaced = replace(context, errors=("config: no stacks: key",))
+    assert lint_github.render([], unplaced).splitlines()[0] == (
+        "::error title=compose-ports::config: no stacks: key"
+    )
