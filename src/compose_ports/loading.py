@@ -36,9 +36,9 @@ from compose_ports.ports import (
     PortError,
     missing_target_error,
     parse_item,
-    unique_items_error,
     spec_key,
     unicity_key,
+    unique_items_error,
 )
 from compose_ports.yamlread import (
     YMap,

@@ -60,7 +60,9 @@ _LONG_KEYS = ("name", "mode", "host_ip", "target", "published", "protocol", "app
 _LONG_KEY_SET = frozenset(_LONG_KEYS)
 _STRING_FIELDS = ("name", "mode", "host_ip", "protocol", "app_protocol")
 _SIMPLE = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
-_DIGITS = re.compile(r"[0-9]+")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# Exactly what netip's parseIPv4Fields accepts: four fields, no leading zero, each <= 255.
+_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
 _ATOI = re.compile(r"[+-]?[0-9]+")
 _HEX = frozenset("0123456789abcdefABCDEF")
 
@@ -173,30 +175,8 @@ def _go_lower(text: str) -> str:
 
 
 def _parse_ipv4_fields(text: str, start: int, end: int) -> bool:
-    # Go 1.24 net/netip parseIPv4Fields: four decimal fields, no leading zero, each <= 255.
-    value = 0
-    digits = 0
-    dots = 0
-    for i in range(start, end):
-        ch = text[i]
-        if "0" <= ch <= "9":
-            if digits == 1 and value == 0:
-                return False
-            value = value * 10 + ord(ch) - 48
-            digits += 1
-            if value > 255:
-                return False
-        elif ch == ".":
-            if i == start or i == end - 1 or text[i - 1] == ".":
-                return False
-            if dots == 3:
-                return False
-            dots += 1
-            value = 0
-            digits = 0
-        else:
-            return False
-    return dots == 3
+    # Go 1.24 net/netip parseIPv4Fields (see _IPV4).
+    return _IPV4.fullmatch(text, start, end) is not None
 
 
 def _parse_ipv6(text: str) -> bool:
@@ -251,12 +231,14 @@ def _parse_ipv6(text: str) -> bool:
     return ellipsis < 0
 
 
+@lru_cache(maxsize=1024)
 def is_go_ip(text: str) -> bool:
     """Whether Go's `net.ParseIP` (Go 1.24, built on `netip.ParseAddr`) accepts text.
 
     IPv4 must be four decimal fields without leading zeros ("01.2.3.4" fails); IPv6 allows up to
     four hex digits per group, one "::", and a trailing dotted quad; zones ("%eth0") fail.
     """
+    # netip.ParseAddr decides by the first ".", ":" or "%" it meets.
     for ch in text:
         if ch == ".":
             return _parse_ipv4_fields(text, 0, len(text))
@@ -298,7 +280,7 @@ def _split_host_port(hostport: str) -> tuple[str, str | None]:
 
 def _parse_uint16(text: str) -> int | None:
     # strconv.ParseUint(s, 10, 16): ASCII digits only (no sign, no space, no "_" in base 10).
-    if not _DIGITS.fullmatch(text):
+    if not (text.isdigit() and text.isascii()):
         return None
     significant = text.lstrip("0")
     if len(significant) > 5:

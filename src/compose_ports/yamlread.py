@@ -18,8 +18,8 @@ from typing import Any
 
 import _ruamel_yaml
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.scanner import ScannerError
 from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.scanner import ScannerError
 
 from compose_ports.errors import ComposePortsError
 from compose_ports.model import Source
