@@ -261,5 +261,130 @@ def explain_command(rule: str) -> None:
             click.echo(f"  -> {file}:{line}:{column}")
 
 
+@main.command("fix")
+@compose_options
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+@click.option("--remap", is_flag=True, help="Also resolve conflicts rooted in override files.")
+@click.option("--host", "host", help="With --remap: the hosts: group whose ports must be free.")
+@click.option("--live", is_flag=True, help="With --remap: avoid ports in use on this machine.")
+def fix_command(
+    show_diff: bool, check: bool, remap: bool, host: str | None, live: bool, **kwargs: Any
+) -> None:
+    """Rewrite literal host ports to env-variable form, byte for byte otherwise.
+
+    `--env-file FILE` is read as Compose reads it, and the new variables are appended to it with
+    their current values (a missing FILE is created; existing lines are never changed).
+    """
+    import difflib
+    from pathlib import Path
+
+    from compose_ports import fix
+    from compose_ports.fix.write import write_atomic
+    from compose_ports.reporters.common import display_path
+    from compose_ports.workspace import load_workspace
+
+    env_targets = [Path(e) for e in kwargs["env_files"]]
+    kwargs["env_files"] = tuple(str(e) for e in env_targets if e.exists())
+    workspace = _workspace(**kwargs)
+    failed = False
+    for error in (*workspace.errors, *_read_errors(workspace)):
+        click.echo(error, err=True)
+        failed = True
+    fix_plan = fix.plan(workspace)
+    for note in fix_plan.notes:
+        click.echo(_relative_note(note), err=True)
+    if fix_plan.texts:
+        from compose_ports.loading import LoadOptions
+
+        options = LoadOptions(
+            files=kwargs["files"],
+            env_files=kwargs["env_files"],
+            project_directory=kwargs["project_directory"],
+            project_name=kwargs["project_name"],
+            profiles=kwargs["profiles"],
+            environ=dict(os.environ),
+            cwd=os.getcwd(),
+        )
+        assert workspace.cache is not None
+        after = load_workspace(
+            kwargs["paths"],
+            options,
+            kwargs["config_file"],
+            cache=workspace.cache.replaced(fix_plan.texts),
+        )
+        problem = fix.difference(fix.meaning(workspace.projects), fix.meaning(after.projects))
+        if problem is not None:
+            files = ", ".join(display_path(f) for f in fix_plan.changed)
+            click.echo(
+                f"{files}: not fixed: the rewrite would change what Compose publishes: {problem}",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+    if show_diff or check:
+        for file in fix_plan.changed:
+            shown = display_path(file)
+            if show_diff:
+                original = workspace.cache.text(file)  # type: ignore[union-attr]
+                click.echo(
+                    "".join(
+                        difflib.unified_diff(
+                            original.splitlines(keepends=True),
+                            fix_plan.texts[file].splitlines(keepends=True),
+                            f"a/{shown}",
+                            f"b/{shown}",
+                        )
+                    ),
+                    nl=False,
+                )
+            else:
+                click.echo(f"would fix {shown}")
+        sys.exit(EXIT_ERROR if failed else (1 if fix_plan.texts else 0))
+    written = 0
+    for file in fix_plan.changed:
+        try:
+            write_atomic(
+                Path(file),
+                fix.encoded(workspace, file, fix_plan.texts[file]),
+                fix.original_bytes(workspace, file),
+            )
+        except Exception as exc:  # ComposePortsError: reported, and the other files still fixed
+            click.echo(f"{display_path(file)}: {getattr(exc, 'message', exc)}", err=True)
+            failed = True
+            continue
+        written += 1
+        click.echo(f"fixed {display_path(file)}")
+    for target in env_targets:
+        added = fix.append_env(target, fix_plan.variables)
+        if added:
+            click.echo(f"added {', '.join(added)} to {display_path(str(target.resolve()))}")
+    if failed:
+        sys.exit(EXIT_ERROR)
+    sys.exit(1 if written else 0)
+
+
+def _read_errors(workspace: Any) -> list[str]:
+    from compose_ports.reporters.common import display_path
+
+    lines = []
+    for project in workspace.projects:
+        for d in project.diagnostics:
+            if d.kind == "read":
+                where = display_path(d.file) if d.file else ""
+                lines.append(
+                    f"{where}:{d.line}:{d.column}: {d.message}"
+                    if d.line
+                    else f"{where}: {d.message}"
+                )
+    return list(dict.fromkeys(lines))
+
+
+def _relative_note(note: str) -> str:
+    from compose_ports.reporters.common import display_path
+
+    path, sep, rest = note.partition(":")
+    return display_path(path) + sep + rest if sep else note
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from compose_ports.errors import ComposePortsError
 
@@ -24,6 +25,7 @@ _NAME = "[_a-zA-Z\u017f\u212a][_a-zA-Z0-9\u017f\u212a]*"
 _PATTERN = re.compile(
     rf"\$(?:(?P<escaped>\$)|(?P<named>{_NAME})|\{{(?:(?P<braced>{_NAME}(?::?[-+?](?:.*))?)\}}|(?P<invalid>)))"
 )
+_BRACES = re.compile(r"[{}]")
 # Candidates of getSubstitutionFunctionForTemplate; the one found earliest in the text wins.
 _OPERATORS = (":?", "?", ":-", "-", ":+", "+")
 
@@ -80,7 +82,7 @@ def has_variables(text: str) -> bool:
 def interpolate(text: str, lookup: Lookup) -> Interpolated:
     """Substitute text exactly as Docker Compose v2.40.3 does, or raise InterpolationError."""
     if "$" not in text:
-        return Interpolated(text, (), (), False)
+        return _unchanged(text)
     state = _State(lookup)
     value, used_default = _substitute(text, state)
     return Interpolated(
@@ -90,6 +92,12 @@ def interpolate(text: str, lookup: Lookup) -> Interpolated:
         used_default,
         tuple(state.warnings),
     )
+
+
+@lru_cache(maxsize=4096)
+def _unchanged(text: str) -> Interpolated:
+    # Building a frozen dataclass costs more than the lookup; most scalars repeat (ports, images).
+    return Interpolated(text, (), (), False)
 
 
 class _State:
@@ -111,6 +119,8 @@ class _State:
 
 def _substitute(template: str, state: _State) -> tuple[str, bool]:
     """compose-go SubstituteWithOptions: every match left to right, the first error wins."""
+    if "$" not in template:
+        return template, False
     parts: list[str] = []
     used_default = False
     pos = 0
@@ -143,18 +153,18 @@ def _closing_brace(s: str) -> int:
     text).
     """
     depth = 0
-    i = 0
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "}":
+    skipped = -1
+    for brace in _BRACES.finditer(s):
+        i = brace.start()
+        if i == skipped:
+            continue
+        if s[i] == "}":
             depth -= 1
             if depth == 0:
                 return i
-        if c == "{":
+        else:
             depth += 1
-            i += 1
-        i += 1
+            skipped = i + 1
     return -1
 
 

@@ -93,22 +93,42 @@ class _Problems:
 
 
 class FileCache:
-    """Parsed documents by path: a file shared by several stacks is read and parsed once."""
+    """Files by path, read and parsed once per run: several stacks often share a file.
+
+    It keeps the bytes it read, so that `fix` edits exactly what was checked, and it can be
+    given new text for a path, so that `fix` can load its result before writing it.
+    """
 
     def __init__(self) -> None:
         self._docs: dict[str, list[Any]] = {}
+        self._data: dict[str, bytes] = {}
+        self._text: dict[str, str] = {}
+
+    def read(self, path: str) -> bytes:
+        if path not in self._data:
+            try:
+                self._data[path] = Path(path).read_bytes()
+            except OSError as exc:
+                raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
+        return self._data[path]
+
+    def text(self, path: str) -> str:
+        if path not in self._text:
+            self._text[path] = decode(self.read(path), path)
+        return self._text[path]
 
     def documents(self, path: str) -> list[Any]:
         if path not in self._docs:
-            try:
-                data = Path(path).read_bytes()
-            except OSError as exc:
-                raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
-            self._docs[path] = read_documents(decode(data, path), path)
+            self._docs[path] = read_documents(self.text(path), path)
         return self._docs[path]
 
-
-_DEFAULT_CACHE = FileCache()
+    def replaced(self, texts: Mapping[str, str]) -> FileCache:
+        """A cache that reads `texts` for their paths and the disk for the rest."""
+        other = FileCache()
+        other._data = dict(self._data)
+        other._text = {**self._text, **texts}
+        other._docs = {k: v for k, v in self._docs.items() if k not in texts}
+        return other
 
 
 def project_name_from(directory: Path) -> str:
@@ -122,7 +142,7 @@ def load_project(
     cache: FileCache | None = None,
 ) -> Project:
     """Load a project like `docker compose [options] config` would. Never raises for bad input."""
-    cache = cache or _DEFAULT_CACHE
+    cache = cache or FileCache()
     problems = _Problems()
     cwd = Path(options.cwd)
     files = [_absolute(cwd, f) for f in options.files]
@@ -578,6 +598,8 @@ def _project(
         diagnostics=tuple(problems.diagnostics),
         rejection=problems.rejections[0] if problems.rejections else None,
         warnings=tuple(problems.warnings),
+        defined=frozenset(env.values),
+        env_files=env.files,
     )
 
 

@@ -143,6 +143,8 @@ class Project:
     diagnostics: tuple[Diagnostic, ...] = ()
     rejection: str | None = None  # why Compose itself would refuse the project (outside ports)
     warnings: tuple[str, ...] = field(default=())
+    defined: frozenset[str] = frozenset()  # variables the environment and env files define
+    env_files: tuple[str, ...] = ()  # the env files read, in order
 
     @property
     def active_services(self) -> tuple[Service, ...]:

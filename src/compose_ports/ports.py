@@ -348,9 +348,10 @@ def _parse_short(text: str) -> tuple[PortSpec, ...]:
         proto = ""
     elif not proto:
         proto = "tcp"
-    proto = _go_lower(proto)
     if proto not in _PROTOCOLS:
-        raise PortError("invalid proto: " + proto)
+        proto = _go_lower(proto)
+        if proto not in _PROTOCOLS:
+            raise PortError("invalid proto: " + proto)
 
     if ip and ip[0] == "[":
         # nat.go: brackets are stripped through net.SplitHostPort(ip + ":").
@@ -378,22 +379,24 @@ def _parse_short(text: str) -> tuple[PortSpec, ...]:
                 f"invalid ranges specified for container and host Ports: {container} and {host}"
             )
 
+    host_ip = ip or None
+    if start == end:
+        published = None
+        if host:
+            published = str(host_start) if host_start == host_end else f"{host_start}-{host_end}"
+        return (PortSpec(target=start, published=published, host_ip=host_ip, protocol=proto),)
+
     size = end - start + 1
     mappings: list[tuple[str, PortSpec]] = []
-    host_ip = ip or None
     for i in range(size):
-        published: str | None = None
-        if host:
-            published = str(host_start + i)
-            if size == 1 and host_start != host_end:
-                published += f"-{host_end}"
+        # Equal-length ranges map one to one (nat.go); a single container port was handled above.
+        published = str(host_start + i) if host else None
         target = start + i
         spec = PortSpec(target=target, published=published, host_ip=host_ip, protocol=proto)
         mappings.append((f"{target}/{proto}", spec))
-    if size > 1:
-        # compose-go@v2.9.1:types/types.go ParsePortConfig sorts the "port/proto" keys as
-        # strings, so "8-12" comes out as 10, 11, 12, 8, 9 [V].
-        mappings.sort(key=lambda pair: pair[0])
+    # compose-go@v2.9.1:types/types.go ParsePortConfig sorts the "port/proto" keys as strings,
+    # so "8-12" comes out as 10, 11, 12, 8, 9 [V].
+    mappings.sort(key=lambda pair: pair[0])
     return tuple(spec for _, spec in mappings)
 
 

@@ -19,6 +19,7 @@ class Workspace:
     projects: tuple[Project, ...]
     configs: Mapping[str, Config | None] = field(default_factory=dict)  # project key -> config
     errors: tuple[ComposePortsError, ...] = ()  # problems outside any project (bad arguments)
+    cache: FileCache | None = None  # what was read, for `fix` to edit exactly those bytes
 
     def config_of(self, project: Project) -> Config | None:
         return self.configs.get(project_key(project))
@@ -47,9 +48,11 @@ def load_workspace(
     paths: Sequence[str],
     options: LoadOptions,
     config_file: str | None = None,
+    cache: FileCache | None = None,
 ) -> Workspace:
     """Load what the command line names, as the README describes for PATH and `-f`."""
     cwd = Path(options.cwd)
+    cache = cache or FileCache()
     override = _absolute(cwd, config_file) if config_file else None
     errors: list[ComposePortsError] = []
     if override is not None:
@@ -63,11 +66,11 @@ def load_workspace(
             config = find_config(cwd, override)
         except ComposePortsError as exc:
             config, errors = None, [exc]
-        project = load_project(options)
+        project = load_project(options, cache=cache)
         stack = _declared_name(config, project.files)
         if stack:
             project = replace(project, stack=stack)
-        return Workspace((project,), {project_key(project): config}, tuple(errors))
+        return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
     specs: list[discovery.StackSpec] = []
     for given in paths or ["."]:
         path = _absolute(cwd, given)
@@ -85,7 +88,6 @@ def load_workspace(
             errors.append(exc)
     projects: list[Project] = []
     configs: dict[str, Config | None] = {}
-    cache = FileCache()
     seen: set[tuple[str | None, tuple[Path, ...]]] = set()
     for spec in specs:
         if (spec.name, spec.files) in seen:
@@ -95,7 +97,7 @@ def load_workspace(
         project = load_project(stack_options, stack=spec.name, cache=cache)
         projects.append(project)
         configs[project_key(project)] = spec.config
-    return Workspace(tuple(projects), configs, tuple(errors))
+    return Workspace(tuple(projects), configs, tuple(errors), cache)
 
 
 def _compose_env_file(options: LoadOptions) -> bool:

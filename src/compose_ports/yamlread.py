@@ -427,3 +427,38 @@ class _Converter:
             if isinstance(value, bool):
                 return "true" if value else "false"
         return text
+
+
+@dataclass(frozen=True)
+class ScalarSpan:
+    """Where a scalar's text sits in the document: character offsets, quote style, value."""
+
+    start: int
+    end: int
+    style: str  # "" (plain), '"', "'", "|" or ">"
+    value: str
+
+
+def scalar_spans(text: str) -> dict[tuple[int, int], ScalarSpan]:
+    """Every scalar of every document by its 1-based (line, column): what `fix` splices into."""
+    spans: dict[tuple[int, int], ScalarSpan] = {}
+    parser = _Parser(text)
+    seen: set[int] = set()
+    while parser.check_node():
+        stack = [parser.get_node()]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, ScalarNode):
+                mark = node.start_mark
+                spans[(mark.line + 1, mark.column + 1)] = ScalarSpan(
+                    mark.index, node.end_mark.index, node.style or "", node.value
+                )
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+            else:
+                for key, value in node.value:
+                    stack.extend((key, value))
+    return spans

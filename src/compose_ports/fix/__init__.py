@@ -1,0 +1,209 @@
+"""`compose-ports fix`: lint's fixable findings -> edits -> splice -> verify -> atomic write.
+
+The findings come from the lint pipeline itself (so ignore comments hold for fix too); each edit
+replaces one scalar's text, spliced into the original; the result is loaded again and must mean
+what the original meant before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from compose_ports.config import DEFAULT_VARIABLE
+from compose_ports.errors import ComposePortsError
+from compose_ports.fix.naming import Target, assign
+from compose_ports.fix.splice import Edit, encode_like, splice
+from compose_ports.lint import chosen_rules, lint
+from compose_ports.model import Origin, PortBinding, Project, Source
+from compose_ports.workspace import Workspace
+from compose_ports.yamlread import ScalarSpan, scalar_spans
+
+
+@dataclass
+class FixPlan:
+    edits: dict[str, list[Edit]] = field(default_factory=dict)  # file -> edits
+    variables: dict[str, str] = field(default_factory=dict)  # name -> today's value
+    notes: list[str] = field(default_factory=list)  # what was left alone, and why
+    texts: dict[str, str] = field(default_factory=dict)  # file -> new text
+
+    @property
+    def changed(self) -> list[str]:
+        return sorted(self.texts)
+
+
+def plan(workspace: Workspace) -> FixPlan:
+    """The edits that move literal host ports to variables and quote unquoted entries."""
+    assert workspace.cache is not None
+    result = lint(workspace, chosen_rules(["CP301", "CP302"]))
+    wanted = {(f.file, f.line, f.column): f.code for f in result.findings if f.fixable}
+    owners: dict[Source, Target] = {}
+    for project in workspace.projects:
+        for service in project.active_services:
+            for binding in service.ports:
+                src = binding.source
+                if (src.file, src.line, src.column) in wanted and src not in owners:
+                    owners[src] = Target(project, service, binding)
+    fix_plan = FixPlan()
+    rename = [t for t in owners.values() if _literal(t.binding)]
+    for target in owners.values():
+        if target.binding.shared and _literal(target.binding):
+            fix_plan.notes.append(
+                f"{_where(target.binding.source)}: left as it is: this port is reached by "
+                "several services (an alias or extends), and one scalar cannot carry two names"
+            )
+    rename = [t for t in rename if not t.binding.shared]
+    taken = set().union(*(p.defined for p in workspace.projects)) if workspace.projects else set()
+    template = _template(workspace, rename)
+    names = assign(rename, template, taken)
+    spans_by_file: dict[str, dict[tuple[int, int], ScalarSpan]] = {}
+    for source, target in sorted(owners.items()):
+        if target.binding.shared and _literal(target.binding):
+            continue
+        file = source.file
+        text = workspace.cache.text(file)
+        if file not in spans_by_file:
+            spans_by_file[file] = scalar_spans(text)
+        span = spans_by_file[file].get((source.line, source.column))
+        name = names.get(source)
+        edit = _edit(text, span, target.binding, name)
+        if edit is None:
+            fix_plan.notes.append(
+                f"{_where(source)}: left as it is: the scalar is written in a way "
+                "that cannot be rewritten safely (escapes, line breaks or a block scalar)"
+            )
+            continue
+        fix_plan.edits.setdefault(file, []).append(edit)
+        if name is not None:
+            fix_plan.variables[name] = _default(target.binding)
+    for file, edits in fix_plan.edits.items():
+        original = workspace.cache.text(file)
+        new = splice(original, edits)
+        if new != original:
+            fix_plan.texts[file] = new
+    return fix_plan
+
+
+def _where(source: Source) -> str:
+    return f"{source.file}:{source.line}:{source.column}"
+
+
+def _template(workspace: Workspace, targets: Sequence[Target]) -> str:
+    for target in targets:
+        config = workspace.config_of(target.project)
+        if config is not None:
+            return config.variable
+    return DEFAULT_VARIABLE
+
+
+def _literal(binding: PortBinding) -> bool:
+    return binding.origin is Origin.LITERAL and binding.host_range is not None
+
+
+def _default(binding: PortBinding) -> str:
+    if binding.long_syntax:
+        return binding.spec.published or ""
+    return _host_part(binding.raw)[1]
+
+
+def _host_part(content: str) -> tuple[str, str, str]:
+    """`IP:HOST:CONTAINER` -> (text before the host part, host part, text after it)."""
+    parts = content.split(":")
+    prefix = ":".join(parts[:-2])
+    return (prefix + ":" if len(parts) > 2 else ""), parts[-2], ":" + parts[-1]
+
+
+def _edit(
+    text: str, span: ScalarSpan | None, binding: PortBinding, name: str | None
+) -> Edit | None:
+    if span is None or span.style not in ("", '"', "'"):
+        return None
+    source_text = text[span.start : span.end]
+    quote = span.style
+    inner = source_text[1:-1] if quote else source_text
+    if inner != binding.raw or "\n" in inner or (quote == '"' and "\\" in inner):
+        return None
+    if name is None:
+        content = inner
+    elif binding.long_syntax:
+        content = f"${{{name}:-{_default(binding)}}}"
+    else:
+        before, host, after = _host_part(inner)
+        content = f"{before}${{{name}:-{host}}}{after}"
+    quote = quote or '"'
+    return Edit(span.start, span.end, f"{quote}{content}{quote}")
+
+
+# -- proof ------------------------------------------------------------------------------
+
+
+def meaning(projects: Sequence[Project]) -> dict[str, list[dict]]:
+    """What the projects publish, without where it is written: what a fix must not change."""
+    return {
+        "\0".join((p.stack or "", *p.files)): [
+            {"service": b.service, **asdict(b.spec)} for b in p.bindings
+        ]
+        for p in projects
+    }
+
+
+def difference(before: Mapping, after: Mapping) -> str | None:
+    """A short account of what differs, or None."""
+    from deepdiff import DeepDiff
+
+    diff = DeepDiff(before, after, ignore_order=False)
+    if not diff:
+        return None
+    return diff.pretty().splitlines()[0] if hasattr(diff, "pretty") else str(diff)
+
+
+def encoded(workspace: Workspace, file: str, text: str) -> bytes:
+    assert workspace.cache is not None
+    return encode_like(text, workspace.cache.read(file))
+
+
+def original_bytes(workspace: Workspace, file: str) -> bytes:
+    assert workspace.cache is not None
+    return workspace.cache.read(file)
+
+
+def append_env(path: Path, variables: Mapping[str, str]) -> list[str]:
+    """Add the missing variables to an env file; existing lines are never changed."""
+    from compose_ports.dotenv import parse_dotenv
+
+    existing = path.read_bytes() if path.exists() else b""
+    text = existing.decode("utf-8-sig") if existing else ""
+    try:
+        defined = parse_dotenv(text, lambda _: None, str(path))
+    except ComposePortsError:
+        defined = {}
+    missing = [name for name in sorted(variables) if name not in defined]
+    if not missing:
+        return []
+    addition = "".join(f"{name}={variables[name]}\n" for name in missing)
+    if text and not text.endswith(("\n", "\r")):
+        addition = ("\r\n" if "\r\n" in text else "\n") + addition
+    if "\r\n" in text:
+        addition = addition.replace("\n", "\r\n").replace("\r\r\n", "\r\n")
+    from compose_ports.fix.write import write_atomic
+
+    data = existing + addition.encode("utf-8")
+    if path.exists():
+        write_atomic(path, data, existing)
+    else:
+        _create(path, data)
+    return missing
+
+
+def _create(path: Path, data: bytes) -> None:
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
