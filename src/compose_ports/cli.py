@@ -291,7 +291,21 @@ def fix_command(
     for error in (*workspace.errors, *_read_errors(workspace)):
         click.echo(error, err=True)
         failed = True
-    fix_plan = fix.plan(workspace)
+    remap_plan = None
+    if remap:
+        from compose_ports.fix import remap as remapping
+
+        in_use: set[int] = set()
+        if live:
+            from compose_ports.live import ports_in_use
+
+            in_use = ports_in_use()
+        remap_plan = remapping.plan(workspace, host, in_use)
+        for note in remap_plan.unresolved:
+            click.echo(_relative_note(note), err=True)
+    elif host or live:
+        raise click.UsageError("--host and --live go with --remap")
+    fix_plan = fix.plan(workspace, remap_plan)
     for note in fix_plan.notes:
         click.echo(_relative_note(note), err=True)
     if fix_plan.texts:
@@ -313,7 +327,9 @@ def fix_command(
             kwargs["config_file"],
             cache=workspace.cache.replaced(fix_plan.texts),
         )
-        problem = fix.difference(fix.meaning(workspace.projects), fix.meaning(after.projects))
+        problem = fix.difference(
+            fix.meaning(workspace.projects, remap_plan), fix.meaning(after.projects, remap_plan)
+        )
         if problem is not None:
             files = ", ".join(display_path(f) for f in fix_plan.changed)
             click.echo(
@@ -339,7 +355,8 @@ def fix_command(
                 )
             else:
                 click.echo(f"would fix {shown}")
-        sys.exit(EXIT_ERROR if failed else (1 if fix_plan.texts else 0))
+        unresolved = bool(remap_plan and remap_plan.unresolved)
+        sys.exit(EXIT_ERROR if failed else (1 if fix_plan.texts or unresolved else 0))
     written = 0
     for file in fix_plan.changed:
         try:
@@ -360,7 +377,8 @@ def fix_command(
             click.echo(f"added {', '.join(added)} to {display_path(str(target.resolve()))}")
     if failed:
         sys.exit(EXIT_ERROR)
-    sys.exit(1 if written else 0)
+    unresolved = bool(remap_plan and remap_plan.unresolved)
+    sys.exit(1 if written or unresolved else 0)
 
 
 def _read_errors(workspace: Any) -> list[str]:

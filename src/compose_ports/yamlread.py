@@ -462,3 +462,72 @@ def scalar_spans(text: str) -> dict[tuple[int, int], ScalarSpan]:
                 for key, value in node.value:
                     stack.extend((key, value))
     return spans
+
+
+@dataclass(frozen=True)
+class SequenceLayout:
+    """How a service's `ports:` list is written, for inserting a tag and appending entries."""
+
+    after_colon: int  # just after the `:` that follows the `ports` key
+    tag: str | None  # its explicit tag, if any
+    flow: bool  # `[a, b]` rather than a block of `- a` lines
+    append_at: int  # flow: the `]`; block: the end of the last item's last line
+    empty: bool
+    indent: str  # block: what stands before the `-` of the last item
+    newline: str
+
+
+def ports_layout(text: str, service: str) -> SequenceLayout | None:
+    """Where `services.<service>.ports` sits in the text (its last definition), or None."""
+    parser = _Parser(text)
+    found: tuple[Any, Any] | None = None
+    while parser.check_node():
+        root = parser.get_node()
+        services = _child(root, "services")
+        entry = _child(services, service) if services is not None else None
+        if entry is not None and isinstance(entry, MappingNode):
+            for key, value in entry.value:
+                if isinstance(key, ScalarNode) and key.value == "ports":
+                    found = (key, value)
+    if found is None or not isinstance(found[1], SequenceNode):
+        return None
+    key, value = found
+    colon = text.index(":", key.end_mark.index) + 1
+    newline = "\r\n" if "\r\n" in text else "\n"
+    tag = value.tag if value.tag not in (_IMPLICIT, "tag:yaml.org,2002:seq") else None
+    if value.flow_style:
+        close = text.rindex("]", 0, value.end_mark.index)
+        return SequenceLayout(colon, tag, True, close, not value.value, "", newline)
+    if not value.value:
+        return None
+    last = value.value[-1]
+    end = _content_end(last)
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if text[line_end - 1 : line_end] == "\r":
+        line_end -= 1
+    start = last.start_mark.index
+    dash = text.rindex("-", 0, start + 1)
+    line_start = text.rfind("\n", 0, dash) + 1
+    return SequenceLayout(colon, tag, False, line_end, False, text[line_start:dash], newline)
+
+
+def _child(node: Any, name: str) -> Any:
+    if not isinstance(node, MappingNode):
+        return None
+    for key, value in node.value:
+        if isinstance(key, ScalarNode) and key.value == name:
+            return value
+    return None
+
+
+def _content_end(node: Any) -> int:
+    """Where a node's own text ends (block collections' end marks run into the next line)."""
+    if isinstance(node, ScalarNode):
+        return int(node.end_mark.index)
+    if getattr(node, "flow_style", False):
+        return int(node.end_mark.index)
+    children = (
+        node.value if isinstance(node, SequenceNode) else [c for kv in node.value for c in kv]
+    )
+    return max((_content_end(c) for c in children), default=int(node.start_mark.index))

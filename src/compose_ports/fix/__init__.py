@@ -7,6 +7,7 @@ what the original meant before anything is written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,11 +15,12 @@ from pathlib import Path
 from compose_ports.config import DEFAULT_VARIABLE
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix.naming import Target, assign
+from compose_ports.fix.remap import RemapPlan, Replace
 from compose_ports.fix.splice import Edit, encode_like, splice
 from compose_ports.lint import chosen_rules, lint
 from compose_ports.model import Origin, PortBinding, Project, Source
-from compose_ports.workspace import Workspace
-from compose_ports.yamlread import ScalarSpan, scalar_spans
+from compose_ports.workspace import Workspace, project_key
+from compose_ports.yamlread import ScalarSpan, ports_layout, scalar_spans
 
 
 @dataclass
@@ -33,17 +35,22 @@ class FixPlan:
         return sorted(self.texts)
 
 
-def plan(workspace: Workspace) -> FixPlan:
-    """The edits that move literal host ports to variables and quote unquoted entries."""
+def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
+    """The edits that move literal host ports to variables and quote unquoted entries.
+
+    With a remap plan, also the new host ports it chose and its `!override` tags.
+    """
     assert workspace.cache is not None
     result = lint(workspace, chosen_rules(["CP301", "CP302"]))
     wanted = {(f.file, f.line, f.column): f.code for f in result.findings if f.fixable}
+    moved = remap.ports if remap else {}
     owners: dict[Source, Target] = {}
     for project in workspace.projects:
         for service in project.active_services:
             for binding in service.ports:
                 src = binding.source
-                if (src.file, src.line, src.column) in wanted and src not in owners:
+                key = (src.file, src.line, src.column)
+                if (key in wanted or src in moved) and src not in owners:
                     owners[src] = Target(project, service, binding)
     fix_plan = FixPlan()
     rename = [t for t in owners.values() if _literal(t.binding)]
@@ -67,7 +74,8 @@ def plan(workspace: Workspace) -> FixPlan:
             spans_by_file[file] = scalar_spans(text)
         span = spans_by_file[file].get((source.line, source.column))
         name = names.get(source)
-        edit = _edit(text, span, target.binding, name)
+        port = moved.get(source)
+        edit = _edit(text, span, target.binding, name, port)
         if edit is None:
             fix_plan.notes.append(
                 f"{_where(source)}: left as it is: the scalar is written in a way "
@@ -76,7 +84,15 @@ def plan(workspace: Workspace) -> FixPlan:
             continue
         fix_plan.edits.setdefault(file, []).append(edit)
         if name is not None:
-            fix_plan.variables[name] = _default(target.binding)
+            fix_plan.variables[name] = str(port) if port else _default(target.binding)
+    for replace in remap.replaces if remap else ():
+        edits = _override_edits(workspace.cache.text(replace.file), replace, names)
+        if edits is None:
+            fix_plan.notes.append(
+                f"{replace.file}: {replace.service.name}'s ports could not be tagged !override"
+            )
+            continue
+        fix_plan.edits.setdefault(replace.file, []).extend(edits)
     for file, edits in fix_plan.edits.items():
         original = workspace.cache.text(file)
         new = splice(original, edits)
@@ -108,15 +124,44 @@ def _default(binding: PortBinding) -> str:
 
 
 def _host_part(content: str) -> tuple[str, str, str]:
-    """`IP:HOST:CONTAINER` -> (text before the host part, host part, text after it)."""
-    parts = content.split(":")
+    """`IP:HOST:CONTAINER` -> (text before the host part, host part, text after it).
+
+    Colons inside `${...}` do not split: `${P:-8080}:80` has the host part `${P:-8080}`.
+    """
+    parts: list[str] = []
+    depth, current = 0, ""
+    index = 0
+    while index < len(content):
+        char = content[index]
+        if content.startswith("${", index):
+            depth, current, index = depth + 1, current + "${", index + 2
+            continue
+        if char == "}" and depth:
+            depth -= 1
+        if char == ":" and not depth:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        index += 1
+    parts.append(current)
+    if len(parts) < 2:
+        return "", content, ""
     prefix = ":".join(parts[:-2])
     return (prefix + ":" if len(parts) > 2 else ""), parts[-2], ":" + parts[-1]
 
 
+_DEFAULTED = re.compile(r"^\$\{(?P<name>[_A-Za-z][_A-Za-z0-9]*):-(?P<default>[^${}]*)\}$")
+
+
 def _edit(
-    text: str, span: ScalarSpan | None, binding: PortBinding, name: str | None
+    text: str,
+    span: ScalarSpan | None,
+    binding: PortBinding,
+    name: str | None,
+    port: int | None = None,
 ) -> Edit | None:
+    """One scalar rewritten: its host port to a variable (name), or to another port (remap)."""
     if span is None or span.style not in ("", '"', "'"):
         return None
     source_text = text[span.start : span.end]
@@ -124,28 +169,99 @@ def _edit(
     inner = source_text[1:-1] if quote else source_text
     if inner != binding.raw or "\n" in inner or (quote == '"' and "\\" in inner):
         return None
-    if name is None:
-        content = inner
-    elif binding.long_syntax:
-        content = f"${{{name}:-{_default(binding)}}}"
+    if binding.long_syntax:
+        before, host, after = "", inner, ""
     else:
         before, host, after = _host_part(inner)
-        content = f"{before}${{{name}:-{host}}}{after}"
+    if port is not None:
+        defaulted = _DEFAULTED.match(host)
+        if defaulted:
+            host = f"${{{defaulted['name']}:-{port}}}"
+        elif host.isdigit():
+            host = str(port)
+        else:
+            return None
+    if name is not None:
+        value = str(port) if port is not None else (_default(binding) or host)
+        host = f"${{{name}:-{value}}}"
     quote = quote or '"'
-    return Edit(span.start, span.end, f"{quote}{content}{quote}")
+    return Edit(span.start, span.end, f"{quote}{before}{host}{after}{quote}")
+
+
+def _override_edits(text: str, replace: Replace, names: Mapping[Source, str]) -> list[Edit] | None:
+    """`ports: !override`, plus the earlier files' entries that must stay published."""
+    layout = ports_layout(text, replace.service.name)
+    if layout is None or layout.tag not in (None, "!override"):
+        return None
+    edits = [] if layout.tag else [Edit(layout.after_colon, layout.after_colon, " !override")]
+    entries = [_entry_text(b, names.get(b.source)) for b in replace.copied]
+    if not entries:
+        return edits
+    if layout.flow:
+        joined = ", ".join(entries)
+        edits.append(
+            Edit(layout.append_at, layout.append_at, joined if layout.empty else ", " + joined)
+        )
+    else:
+        lines = "".join(f"{layout.newline}{layout.indent}- {e}" for e in entries)
+        edits.append(Edit(layout.append_at, layout.append_at, lines))
+    return edits
+
+
+def _entry_text(binding: PortBinding, name: str | None) -> str:
+    """An earlier file's entry, written again in the override: with its variables, and with the
+    variable this very run gives its host port, so that the copy needs no second fix."""
+    if not binding.long_syntax:
+        raw = binding.raw
+        if name is not None:
+            before, host, after = _host_part(raw)
+            raw = f"{before}${{{name}:-{host}}}{after}"
+        return '"' + raw.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    spec = binding.spec
+    fields = [f"target: {spec.target}"]
+    if spec.published is not None:
+        value = binding.raw or spec.published
+        if name is not None:
+            value = f"${{{name}:-{spec.published}}}"
+        fields.append(f'published: "{value}"')
+    if spec.host_ip:
+        fields.append(f'host_ip: "{spec.host_ip}"')
+    fields.append(f"protocol: {spec.protocol}")
+    if spec.mode != "ingress":
+        fields.append(f"mode: {spec.mode}")
+    return "{" + ", ".join(fields) + "}"
 
 
 # -- proof ------------------------------------------------------------------------------
 
 
-def meaning(projects: Sequence[Project]) -> dict[str, list[dict]]:
-    """What the projects publish, without where it is written: what a fix must not change."""
-    return {
-        "\0".join((p.stack or "", *p.files)): [
-            {"service": b.service, **asdict(b.spec)} for b in p.bindings
-        ]
-        for p in projects
-    }
+def meaning(projects: Sequence[Project], remap: RemapPlan | None = None) -> dict[str, list]:
+    """What the projects publish, without where it is written: what a fix must not change.
+
+    With a remap plan: what they must publish after it, the entries an `!override` replaces
+    gone and the moved ports moved; the order of a replaced list may change, so it is sorted.
+    """
+    dropped: dict[str, set[Source]] = {}
+    for replace in remap.replaces if remap else ():
+        dropped.setdefault(project_key(replace.project), set()).update(
+            b.source for b in replace.dropped
+        )
+    result: dict[str, list] = {}
+    for project in projects:
+        key = project_key(project)
+        gone = dropped.get(key, set())
+        entries = []
+        for binding in project.bindings:
+            if binding.source in gone:
+                continue
+            spec = asdict(binding.spec)
+            if remap and binding.source in remap.ports:
+                spec["published"] = str(remap.ports[binding.source])
+            entries.append({"service": binding.service, **spec})
+        if remap:
+            entries.sort(key=lambda e: sorted((k, str(v)) for k, v in e.items()))
+        result[key] = entries
+    return result
 
 
 def difference(before: Mapping, after: Mapping) -> str | None:
