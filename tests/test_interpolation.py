@@ -198,6 +198,8 @@ FORMAT_ROWS = [
     # Compose names the innermost text it was substituting: a default, or what follows a `${..}`.
     ("${A:-${}}:80", "${}"),
     ("${A:-x}:${}", ":${}"),
+    # Brace counting sees `{}${A` as one default, which is then invalid.
+    ("${A:-{}${A}", "{}${A"),
     # U+0131 (dotless i) does not fold to i in Go, unlike in Python's IGNORECASE.
     ("${\u0131}:80", "${\u0131}:80"),
     # A braced default cannot span lines (Go's `.` stops at a newline).
@@ -215,6 +217,27 @@ def test_format_rows(tmp_path: Path, expression: str, template: str) -> None:
     compose = run_compose(tmp_path, {"ports": [expression]}, {"A": "1"})
     assert not compose.ok
     assert format_error_text(PORT_PATH, template) in compose.stderr
+
+
+ENVIRONMENT_ROWS = [
+    # compose-go@v2.9.1 getFirstBraceClosingIndex counts every `{`, not only `${`, and skips the
+    # character after it: `{}` inside a default does not close the expression.
+    ("${A:-{}x}", {}, "{}x"),
+    ("${A:-x}}", {}, "x}"),
+    ("${A:-a}${B:-b}}", {}, "ab}"),
+    ("${A:-{x}y}", {"A": ""}, "{x}y"),
+    ("${A-x}-${A:+y}", {"A": "v"}, "v-y"),
+    ("$A$$A${A}", {"A": "v"}, "v$Av"),
+]
+
+
+@pytest.mark.parametrize(("template", "env", "value"), ENVIRONMENT_ROWS)
+def test_environment_rows(tmp_path: Path, template: str, env: dict[str, str], value: str) -> None:
+    assert interpolate(template, env.get).value == value
+    compose = run_compose(tmp_path, {"environment": {"X": template}}, env)
+    assert compose.ok, compose.stderr
+    assert compose.config is not None
+    assert compose.config["services"]["web"]["environment"]["X"] == config_escaped(value)
 
 
 def test_yaml_quoting_does_not_matter(tmp_path: Path) -> None:

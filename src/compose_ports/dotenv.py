@@ -185,6 +185,9 @@ class _Parser:
             while pos < n and _is_space(text[pos]):
                 pos += 1
         start = pos
+        # When the last line has neither `=` nor `:` nor a newline (`S` at the very end of the
+        # file), Go leaves the key empty and reads the whole line as the value of "" (verified:
+        # `config --environment` prints `=S`).
         key = ""
         offset = pos
         inherited = False
@@ -200,13 +203,11 @@ class _Parser:
                 break
             if _is_key_char(c):
                 continue
-            first_line = text[start:].split("\n", 1)[0]
+            end = text.find("\n", start)
+            first_line = text[start:end] if end >= 0 else text[start:]
             raise self.error(
                 f"unexpected character {go_quote(c)} in variable name {go_quote(first_line)}", i
             )
-        # When the last line has neither `=` nor `:` nor a newline (`S` at the very end of the
-        # file), Go leaves the key empty and reads the whole line as the value of "" (verified:
-        # `config --environment` prints `=S`).
         if start >= n:
             raise self.error("zero length string", start, numbered=False)
         if inherited and " " not in key:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from compose_ports.errors import ComposePortsError
 
@@ -19,15 +20,17 @@ __all__ = ["Interpolated", "InterpolationError", "go_quote", "has_variables", "i
 # folds to k) and LATIN SMALL LETTER LONG S (U+017F, folds to s), but not the Turkish dotless/dotted
 # i that Python's IGNORECASE would add; hence explicit classes instead of re.IGNORECASE.
 _NAME = "[_a-zA-Z\u017f\u212a][_a-zA-Z0-9\u017f\u212a]*"
-# compose-go@v2.9.1:template/template.go:29-49. The braced default `(.*)` is greedy and `.` stops at
-# a newline (as in Go), so a braced match runs to the LAST `}` of its line; the real end of the
-# expression is then found by brace counting (_closing_brace).
+# compose-go@v2.9.1:template/template.go:29-49, with the braced group split into name, operator
+# and argument. The argument `(.*)` is greedy and `.` stops at a newline (as in Go), so a braced
+# match runs to the LAST `}` of its line; the real end of the expression is then found by brace
+# counting (_closing_brace). Compose picks the operator that occurs first in the match
+# (getSubstitutionFunctionForTemplate); as names hold no operator characters, that is always the
+# one right after the name, which is what the `op` group captures.
 _PATTERN = re.compile(
-    rf"\$(?:(?P<escaped>\$)|(?P<named>{_NAME})|\{{(?:(?P<braced>{_NAME}(?::?[-+?](?:.*))?)\}}|(?P<invalid>)))"
+    r"\$(?:(?P<escaped>\$)|(?P<named>" + _NAME + r")|\{(?:(?P<name>" + _NAME + r")"
+    r"(?:(?P<op>:?[-+?]).*)?\}|(?P<invalid>)))"
 )
 _BRACES = re.compile(r"[{}]")
-# Candidates of getSubstitutionFunctionForTemplate; the one found earliest in the text wins.
-_OPERATORS = (":?", "?", ":-", "-", ":+", "+")
 
 Lookup = Callable[[str], "str | None"]
 
@@ -48,12 +51,12 @@ class InterpolationError(ComposePortsError):
     def __init__(
         self,
         message: str,
-        kind: str,
+        kind: Literal["required", "format"],
         template: str | None = None,
         variable: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind: Literal["required", "format"] = kind
         self.template = template
         self.variable = variable
 
@@ -128,7 +131,7 @@ def _substitute(template: str, state: _State) -> tuple[str, bool]:
         parts.append(template[pos : match.start()])
         pos = match.end()
         try:
-            value, used = _replace(match.group(0), state)
+            value, used = _replace(match, state)
         except InterpolationError as err:
             # Go fills an empty InvalidTemplateError.Template with the text being substituted at
             # the level where it surfaces first, i.e. the innermost one.
@@ -168,42 +171,29 @@ def _closing_brace(s: str) -> int:
     return -1
 
 
-def _first_operator(s: str) -> str | None:
-    best: str | None = None
-    best_index = len(s)
-    for op in _OPERATORS:
-        index = s.find(op)
-        if 0 <= index < best_index:
-            best, best_index = op, index
-    return best
-
-
-def _replace(substring: str, state: _State) -> tuple[str, bool]:
+def _replace(match: re.Match[str], state: _State) -> tuple[str, bool]:
     """compose-go DefaultReplacementAppliedFunc for one match of _PATTERN."""
-    if substring == "$$":
+    if match.group("escaped") is not None:
         return "$", False
-    # The operator is chosen on the whole match, before it is cut at the closing brace.
-    operator = _first_operator(substring)
-    rest = ""
-    closing = _closing_brace(substring)
-    if closing > -1:
-        rest = substring[closing + 1 :]
-        substring = substring[: closing + 1]
-    match = _PATTERN.match(substring)
-    assert match is not None  # substring starts with the `$` that matched
-    named = match.group("named")
-    if named is not None:
-        state.variables[named] = None
-        return _plain(named, state), False
-    braced = match.group("braced")
-    if braced is None:
+    name = match.group("named")
+    if name is not None:
+        state.variables[name] = None
+        return _plain(name, state), False
+    name = match.group("name")
+    if name is None:
         raise InterpolationError("Invalid template", "format")
-    if operator is None or operator not in braced:
-        state.variables[braced] = None
-        return _plain(braced, state), False
-
-    name, _, argument = braced.partition(operator)
     state.variables[name] = None
+    operator = match.group("op")
+    if operator is None:
+        return _plain(name, state), False
+
+    text = match.group(0)
+    start = 2 + len(name) + len(operator)
+    closing = _closing_brace(text)
+    if closing > -1:
+        argument, rest = text[start:closing], text[closing + 1 :]
+    else:
+        argument, rest = text[start:-1], ""
     # v2.40.3 quirk: the default/alternative/message text is substituted BEFORE the variable is
     # looked at, so its errors and unset variables count even when it is not used. Fixed only in
     # compose-go v2.10.1 (commit ddb94f1 "fix: avoid eager default interpolation").
