@@ -43,7 +43,8 @@ def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict
             data = path.read_bytes()
         except OSError as exc:
             raise ComposePortsError(f"cannot read env file: {exc.strerror}", str(path)) from None
-        text = data.decode("utf-8-sig", errors="replace")
+        # The parser skips one leading BOM itself, as compose-go does.
+        text = data.decode("utf-8", errors="replace")
 
         def lookup(name: str, _values: dict[str, str] = values) -> str | None:
             found = base.get(name)

@@ -318,7 +318,7 @@ class _Loader:
                 # compose-go@v2.9.1:template/template.go InvalidTemplateError, on one line.
                 message = (
                     f"invalid interpolation format for {path}. "
-                    f"You may need to escape any $ with another $. {text}"
+                    f"You may need to escape any $ with another $. {exc.template or text}"
                 )
             else:
                 message = f"error while interpolating {path}: {exc.message}"

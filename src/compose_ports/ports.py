@@ -58,7 +58,6 @@ _UINT64_MAX = 2**64 - 1
 _PROTOCOLS = frozenset(("tcp", "udp", "sctp"))
 _LONG_KEYS = ("name", "mode", "host_ip", "target", "published", "protocol", "app_protocol")
 _LONG_KEY_SET = frozenset(_LONG_KEYS)
-_STRING_FIELDS = ("name", "mode", "host_ip", "protocol", "app_protocol")
 _SIMPLE = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 # Exactly what netip's parseIPv4Fields accepts: four fields, no leading zero, each <= 255.
@@ -429,7 +428,12 @@ class _Uint64(int):
 
 
 def parse_item(item: object) -> list[PortSpec]:
-    """One `ports` list item after YAML decoding and interpolation, as Compose reads it."""
+    """One `ports` list item after YAML decoding and interpolation, as Compose reads it.
+
+    A mapping that `config` accepts but the engine would refuse raises with `engine=True`; its
+    `spec` is what `config` prints. A short entry with target 0 is returned as such (see
+    `parse_short`), whereas a long-syntax `target: 0` is valid.
+    """
     if isinstance(item, str):
         return parse_short(item)
     if _is_bool(item):
