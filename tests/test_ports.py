@@ -7,8 +7,10 @@ their own because Compose stops at the first error.
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -63,6 +65,7 @@ class Verdict:
 
 
 _ROOT = Path(tempfile.mkdtemp(prefix="compose-ports-test-ports-"))
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 _POOL = ThreadPoolExecutor(max_workers=4)
 
 

@@ -1,3 +1,3 @@
-from compose_ports.cli import main
+from compose_ports.cli import entry
 
-main()
+entry()

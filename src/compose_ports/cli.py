@@ -276,7 +276,6 @@ def fix_command(
     `--env-file FILE` is read as Compose reads it, and the new variables are appended to it with
     their current values (a missing FILE is created; existing lines are never changed).
     """
-    import difflib
     from pathlib import Path
 
     from compose_ports import fix
@@ -342,22 +341,13 @@ def fix_command(
             shown = display_path(file)
             if show_diff:
                 original = workspace.cache.text(file)  # type: ignore[union-attr]
-                click.echo(
-                    "".join(
-                        difflib.unified_diff(
-                            original.splitlines(keepends=True),
-                            fix_plan.texts[file].splitlines(keepends=True),
-                            f"a/{shown}",
-                            f"b/{shown}",
-                        )
-                    ),
-                    nl=False,
-                )
+                click.echo(fix.unified_diff(original, fix_plan.texts[file], shown), nl=False)
             else:
                 click.echo(f"would fix {shown}")
         unresolved = bool(remap_plan and remap_plan.unresolved)
         sys.exit(EXIT_ERROR if failed else (1 if fix_plan.texts or unresolved else 0))
     written = 0
+    done: set[str] = set()
     for file in fix_plan.changed:
         try:
             write_atomic(
@@ -370,9 +360,16 @@ def fix_command(
             failed = True
             continue
         written += 1
+        done.add(file)
         click.echo(f"fixed {display_path(file)}")
+    # Only the variables of files that were really rewritten go to the env file.
+    variables = {
+        name: value
+        for name, value in fix_plan.variables.items()
+        if fix_plan.variable_files.get(name) in done
+    }
     for target in env_targets:
-        added = fix.append_env(target, fix_plan.variables)
+        added = fix.append_env(target, variables)
         if added:
             click.echo(f"added {', '.join(added)} to {display_path(str(target.resolve()))}")
     if failed:
@@ -404,5 +401,34 @@ def _relative_note(note: str) -> str:
     return display_path(path) + sep + rest if sep else note
 
 
+def entry() -> None:
+    """The console script: exit codes 0/1/2, one line per problem, never a traceback."""
+    from compose_ports.errors import ComposePortsError
+
+    try:
+        main.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted: every file is either as it was or fully rewritten", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR if isinstance(exc, click.UsageError) else exc.exit_code)
+    except ComposePortsError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_ERROR)
+    except (BrokenPipeError, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("COMPOSE_PORTS_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in compose-ports; COMPOSE_PORTS_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    sys.exit(0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry()

@@ -85,7 +85,7 @@ def first_pass(
         for name in named:
             path = (cwd / name).resolve() if not Path(name).is_absolute() else Path(name)
             if not path.is_file():
-                raise ComposePortsError(f"couldn't find env file: {path}")
+                raise ComposePortsError("couldn't find env file", str(path))
             paths.append(path)
         return _merged(env, paths, explicit=True)
     return _merged(env, _default_env_file(environ, workdir), explicit=False)

@@ -803,16 +803,17 @@ def _mark_shared(services: list[Service]) -> list[Service]:
     """Flag bindings whose scalar serves several services (YAML aliases, `extends`)."""
     from dataclasses import replace
 
-    seen: dict[Source, int] = {}
+    # A range entry expands to several bindings of one service: that is not sharing.
+    seen: dict[Source, set[str]] = {}
     for service in services:
         for binding in service.ports:
-            seen[binding.source] = seen.get(binding.source, 0) + 1
-    if all(count == 1 for count in seen.values()):
+            seen.setdefault(binding.source, set()).add(service.name)
+    if all(len(names) == 1 for names in seen.values()):
         return services
     return [
         replace(
             s,
-            ports=tuple(replace(b, shared=seen[b.source] > 1) for b in s.ports),
+            ports=tuple(replace(b, shared=len(seen[b.source]) > 1) for b in s.ports),
         )
         for s in services
     ]

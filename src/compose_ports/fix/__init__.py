@@ -27,6 +27,7 @@ from compose_ports.yamlread import ScalarSpan, ports_layout, scalar_spans
 class FixPlan:
     edits: dict[str, list[Edit]] = field(default_factory=dict)  # file -> edits
     variables: dict[str, str] = field(default_factory=dict)  # name -> today's value
+    variable_files: dict[str, str] = field(default_factory=dict)  # name -> the file using it
     notes: list[str] = field(default_factory=list)  # what was left alone, and why
     texts: dict[str, str] = field(default_factory=dict)  # file -> new text
 
@@ -42,7 +43,9 @@ def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
     """
     assert workspace.cache is not None
     result = lint(workspace, chosen_rules(["CP301", "CP302"]))
-    wanted = {(f.file, f.line, f.column): f.code for f in result.findings if f.fixable}
+    codes: dict[tuple[str | None, int, int], set[str]] = {}
+    for finding in result.findings:
+        codes.setdefault((finding.file, finding.line, finding.column), set()).add(finding.code)
     moved = remap.ports if remap else {}
     owners: dict[Source, Target] = {}
     for project in workspace.projects:
@@ -50,24 +53,25 @@ def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
             for binding in service.ports:
                 src = binding.source
                 key = (src.file, src.line, src.column)
-                if (key in wanted or src in moved) and src not in owners:
+                if (key in codes or src in moved) and src not in owners:
                     owners[src] = Target(project, service, binding)
     fix_plan = FixPlan()
-    rename = [t for t in owners.values() if _literal(t.binding)]
-    for target in owners.values():
-        if target.binding.shared and _literal(target.binding):
+    rename = []
+    for source, target in sorted(owners.items()):
+        if "CP301" not in codes.get((source.file, source.line, source.column), ()):
+            continue  # only quoting, or an ignore comment said to leave the port alone
+        if target.binding.shared:
             fix_plan.notes.append(
-                f"{_where(target.binding.source)}: left as it is: this port is reached by "
-                "several services (an alias or extends), and one scalar cannot carry two names"
+                f"{_where(source)}: left as it is: this port is reached by several services "
+                "(an alias or extends), and one scalar cannot carry two names"
             )
-    rename = [t for t in rename if not t.binding.shared]
+            continue
+        rename.append(target)
     taken = set().union(*(p.defined for p in workspace.projects)) if workspace.projects else set()
-    template = _template(workspace, rename)
-    names = assign(rename, template, taken)
+    taken |= _referenced(workspace)
+    names = assign(rename, lambda t: _template(workspace, t), taken)
     spans_by_file: dict[str, dict[tuple[int, int], ScalarSpan]] = {}
     for source, target in sorted(owners.items()):
-        if target.binding.shared and _literal(target.binding):
-            continue
         file = source.file
         text = workspace.cache.text(file)
         if file not in spans_by_file:
@@ -85,6 +89,7 @@ def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
         fix_plan.edits.setdefault(file, []).append(edit)
         if name is not None:
             fix_plan.variables[name] = str(port) if port else _default(target.binding)
+            fix_plan.variable_files[name] = file
     for replace in remap.replaces if remap else ():
         edits = _override_edits(workspace.cache.text(replace.file), replace, names)
         if edits is None:
@@ -105,12 +110,25 @@ def _where(source: Source) -> str:
     return f"{source.file}:{source.line}:{source.column}"
 
 
-def _template(workspace: Workspace, targets: Sequence[Target]) -> str:
-    for target in targets:
-        config = workspace.config_of(target.project)
-        if config is not None:
-            return config.variable
-    return DEFAULT_VARIABLE
+def _template(workspace: Workspace, target: Target) -> str:
+    config = workspace.config_of(target.project)
+    return config.variable if config is not None else DEFAULT_VARIABLE
+
+
+_REFERENCE = re.compile(r"\$\{?([_A-Za-z][_A-Za-z0-9]*)")
+
+
+def _referenced(workspace: Workspace) -> set[str]:
+    """Variables the compose files already use: a new name must not tie two ports together."""
+    assert workspace.cache is not None
+    files = {f for p in workspace.projects for f in p.files}
+    names: set[str] = set()
+    for file in files:
+        try:
+            names.update(_REFERENCE.findall(workspace.cache.text(file)))
+        except ComposePortsError:
+            continue
+    return names
 
 
 def _literal(binding: PortBinding) -> bool:
@@ -232,6 +250,24 @@ def _entry_text(binding: PortBinding, name: str | None) -> str:
     return "{" + ", ".join(fields) + "}"
 
 
+def unified_diff(original: str, new: str, shown: str) -> str:
+    """A diff that `patch` and `git apply` accept, down to a missing final newline."""
+    import difflib
+
+    lines = []
+    for line in difflib.unified_diff(
+        original.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        f"a/{shown}",
+        f"b/{shown}",
+    ):
+        if line.endswith("\n"):
+            lines.append(line)
+        else:
+            lines.append(line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
 # -- proof ------------------------------------------------------------------------------
 
 
@@ -254,7 +290,11 @@ def meaning(projects: Sequence[Project], remap: RemapPlan | None = None) -> dict
         for binding in project.bindings:
             if binding.source in gone:
                 continue
-            spec = asdict(binding.spec)
+            # Plain types only: a value read as a YAML int and rewritten as a string is equal.
+            spec = {
+                k: (v if v is None or isinstance(v, int) else str(v))
+                for k, v in asdict(binding.spec).items()
+            }
             if remap and binding.source in remap.ports:
                 spec["published"] = str(remap.ports[binding.source])
             entries.append({"service": binding.service, **spec})

@@ -9,7 +9,7 @@ development override's `api` becomes DEVELOPMENT_API_PORT, the production one AP
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from compose_ports.model import PortBinding, Project, Service, Source
@@ -35,8 +35,13 @@ def sanitize(name: str) -> str:
 def base_name(target: Target, template: str) -> str:
     binding, service, project = target.binding, target.service, target.project
     protocol = binding.spec.protocol.lower()
-    fixed = {(b.spec.target, b.spec.protocol.lower()) for b in service.ports if b.host_range}
-    several = len({t for t, _ in fixed}) > 1
+    # A range entry expands to many bindings of one scalar: count each scalar once, by its
+    # first container port.
+    first_target: dict[Source, int] = {}
+    for b in service.ports:
+        if b.host_range:
+            first_target.setdefault(b.source, b.spec.target)
+    several = len(set(first_target.values())) > 1
     pattern = template
     if several and "{TARGET}" not in pattern:
         pattern = (
@@ -47,7 +52,8 @@ def base_name(target: Target, template: str) -> str:
     if protocol != "tcp" and "{PROTOCOL}" not in pattern:
         pattern += "_{PROTOCOL}"
     stack = project.stack or project.name
-    later_file = bool(project.files) and binding.source.file != project.files[0]
+    # A later file of the stack (an override), not a file reached through extends or include.
+    later_file = binding.source.file in project.files[1:]
     if later_file and "{STACK}" not in pattern:
         pattern = "{STACK}_" + pattern
     name = (
@@ -59,7 +65,9 @@ def base_name(target: Target, template: str) -> str:
     return sanitize(name)
 
 
-def assign(targets: Iterable[Target], template: str, taken: set[str]) -> dict[Source, str]:
+def assign(
+    targets: Iterable[Target], template: Callable[[Target], str], taken: set[str]
+) -> dict[Source, str]:
     """A name per scalar, never one name for two scalars nor one the environment defines.
 
     Deterministic: scalars are named in file order, and `_2`, `_3`, ... resolve clashes.
@@ -70,7 +78,7 @@ def assign(targets: Iterable[Target], template: str, taken: set[str]) -> dict[So
         source = target.binding.source
         if source in names:
             continue
-        name = base_name(target, template)
+        name = base_name(target, template(target))
         candidate, suffix = name, 2
         while candidate in used:
             candidate, suffix = f"{name}_{suffix}", suffix + 1

@@ -18,9 +18,12 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
     original, so a crash or Ctrl-C leaves either the old file or the new one. The file's mode is
     kept. A file that changed on disk since it was read is not overwritten.
     """
+    # A symbolic link stays one: the file it points to is the one rewritten.
+    path = Path(os.path.realpath(path))
     try:
         current = path.read_bytes()
-        mode = stat.S_IMODE(path.stat().st_mode)
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
     except OSError as exc:
         raise ComposePortsError(f"cannot read file: {exc.strerror}", str(path)) from None
     if current != expected:
@@ -39,6 +42,10 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
+        if hasattr(os, "chown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            # Only root can give a file away; for anyone else the new file is already theirs.
+            with contextlib.suppress(OSError):
+                os.chown(temporary, info.st_uid, info.st_gid)
         os.replace(temporary, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

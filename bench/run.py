@@ -1,0 +1,584 @@
+"""The benchmark: compose-ports against the C YAML parser's floor, in one run, on one machine.
+
+    python bench/run.py [--quick] [--repeat N] [--check] [--keep DIR]
+
+Generates synthetic monorepos (bench/generate.py) into a temporary directory, runs every command
+in a fresh child process, and prints one Markdown table: each command's median wall time, CPU time
+and peak memory, the libyaml floor, and the ratios with their targets, all from this run.
+
+- The floor is libyaml's `compose()` (PyYAML's `CSafeLoader`) of every compose file of the
+  monorepo, timed by the child around the reads and the `compose()` calls (interpreter start-up
+  and imports excluded; the whole process's time is shown beside it).
+- compose-ports' times are whole processes (start-up included), as users and CI see them.
+- Peak memory is the child's `ru_maxrss` (from `wait4`), the largest of its runs.
+- A command is run `--repeat` times (default 5; the median counts) after one warm-up of the
+  interpreter, fewer when its runs already took `--budget` seconds, and killed after `--timeout`.
+- `--quick` runs once on tiny sizes: it checks that the benchmark works, not the timings.
+- Exit code 0 (it reports); with `--check`, 1 when a target is missed. A command that breaks (exit
+  code 2, a traceback) stops the run with its stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import RANGE_STACK_SERVICES, Stats, generate, generate_single
+
+FLOOR_SCRIPT = """\
+import json, sys, time
+import yaml
+paths = open(sys.argv[1], encoding="utf-8").read().splitlines()
+start, cpu = time.perf_counter(), time.process_time()
+for path in paths:
+    with open(path, encoding="utf-8") as handle:
+        yaml.compose(handle.read(), Loader=yaml.CSafeLoader)
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu}))
+"""
+
+RUAMEL_SCRIPT = """\
+import json, sys, time
+from ruamel.yaml import YAML
+yaml = YAML(typ="safe", pure=False)
+c_parser = "CParser" in yaml.Parser.__name__
+paths = open(sys.argv[1], encoding="utf-8").read().splitlines()
+start, cpu = time.perf_counter(), time.process_time()
+for path in paths:
+    with open(path, encoding="utf-8") as handle:
+        yaml.compose(handle.read())
+print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu,
+                  "c": c_parser}))
+"""
+
+LINT_TARGET = 5.0  # x the floor
+MAP_FIX_TARGET = 10.0  # x the floor
+ONE_FILE_TARGET = 0.100  # seconds
+SCALING_TARGET = 11.0  # lint 10x / lint 1x
+MEMORY_TARGET = 300.0  # MiB, lint of the 10x monorepo
+RANGE_TARGET = 1.2  # "as fast as": the single-port stack's time, with 20% for noise
+
+
+class BenchError(Exception):
+    """A measured command broke: the benchmark cannot go on."""
+
+
+@dataclass
+class Run:
+    wall: float  # seconds, the whole child process
+    cpu: float  # user + system seconds of the child
+    rss: float  # peak resident set size, MiB
+    inner: dict[str, float] = field(default_factory=dict)  # what the child timed itself
+
+
+@dataclass
+class Measure:
+    runs: list[Run] = field(default_factory=list)
+    failure: str | None = None  # killed (timeout, signal): the row fails, the run goes on
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall for r in self.runs) if self.runs else float("inf")
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs) if self.runs else float("inf")
+
+    @property
+    def rss(self) -> float:
+        return max((r.rss for r in self.runs), default=float("nan"))
+
+    def inner(self, key: str = "wall") -> float:
+        return statistics.median(r.inner[key] for r in self.runs) if self.runs else float("inf")
+
+
+@dataclass
+class Row:
+    label: str
+    wall: str
+    cpu: str
+    rss: str
+    runs: str
+    measured: str
+    target: str
+    result: str
+
+
+class Runner:
+    """Runs commands in fresh child processes and measures them."""
+
+    def __init__(self, repeat: int, budget: float, timeout: float) -> None:
+        self.repeat = repeat
+        self.budget = budget
+        self.timeout = timeout
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+        self.env.pop("GITHUB_ACTIONS", None)
+        self.env["NO_COLOR"] = "1"
+
+    def once(
+        self, cmd: Sequence[str], cwd: Path, ok: Sequence[int], timeout: float
+    ) -> tuple[Run | None, str]:
+        """One run: (its measures, or None when it was killed; the failure or stdout)."""
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            killed = threading.Event()
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                list(cmd), cwd=cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+            )
+
+            def kill() -> None:
+                killed.set()
+                proc.kill()
+
+            timer = threading.Timer(timeout, kill)
+            timer.start()
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            finally:
+                timer.cancel()
+            wall = time.perf_counter() - start
+            proc.returncode = code = os.waitstatus_to_exitcode(status)
+            out.seek(0)
+            stdout = out.read().decode("utf-8", "replace")
+            err.seek(0)
+            stderr = err.read().decode("utf-8", "replace")
+        if killed.is_set() and code < 0:
+            return None, f"killed after {timeout:.0f} s"
+        if code < 0:
+            return None, f"killed by signal {-code} (out of memory?)"
+        if code not in ok:
+            raise BenchError(
+                f"`{' '.join(cmd)}` in {cwd} exited with {code} (expected {list(ok)}):\n"
+                f"{stderr[-4000:]}"
+            )
+        rss = usage.ru_maxrss / 1024  # KiB on Linux
+        return Run(wall, usage.ru_utime + usage.ru_stime, rss), stdout
+
+    def measure(
+        self,
+        cmd: Sequence[str],
+        cwd: Path,
+        ok: Sequence[int] = (0,),
+        inner: bool = False,
+        timeout: float | None = None,
+    ) -> Measure:
+        """Up to `repeat` runs, fewer once `budget` seconds are spent; the first failure stops."""
+        measure = Measure()
+        spent = 0.0
+        for _ in range(self.repeat):
+            run, text = self.once(cmd, cwd, ok, timeout or self.timeout)
+            if run is None:
+                measure.failure = text
+                break
+            if inner:
+                run.inner = json.loads(text.strip().splitlines()[-1])
+            measure.runs.append(run)
+            spent += run.wall
+            if spent >= self.budget:
+                break
+        return measure
+
+
+def compose_ports_command() -> list[str]:
+    """The installed `compose-ports` beside this interpreter, else `python -m compose_ports`."""
+    script = Path(sys.executable).parent / "compose-ports"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("compose-ports")
+    return [found] if found else [sys.executable, "-m", "compose_ports"]
+
+
+def compose_lint_command() -> list[str] | None:
+    """compose-lint, when it is installed (beside this interpreter or on PATH)."""
+    script = Path(sys.executable).parent / "compose-lint"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("compose-lint")
+    return [found] if found else None
+
+
+def machine() -> list[str]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = os.cpu_count() or 0
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30  # GiB
+        memory_text = f", {memory:.1f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        memory_text = ""
+    versions = []
+    for name, module in (("PyYAML", "yaml"), ("ruamel.yaml", "ruamel.yaml")):
+        try:
+            versions.append(f"{name} {__import__(module, fromlist=['x']).__version__}")
+        except ImportError:
+            versions.append(f"{name} not installed")
+    try:
+        from compose_ports import __version__ as cp_version
+    except ImportError:
+        cp_version = "?"
+    return [
+        f"- CPU: {model}, {cores} cores ({usable} usable){memory_text}",
+        f"- OS: {platform.system()} {platform.release()} {platform.machine()}",
+        f"- Python: {platform.python_implementation()} {platform.python_version()}; "
+        f"{', '.join(versions)}; compose-ports {cp_version}",
+    ]
+
+
+def seconds(value: float) -> str:
+    if value == float("inf"):
+        return "—"
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
+    if value < 100:
+        return f"{value:.2f} s"
+    return f"{value:.0f} s"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "**FAIL**"
+
+
+def command_row(label: str, m: Measure, measured: str, target: str, ok: bool | None) -> Row:
+    if m.failure:
+        return Row(label, m.failure, "—", "—", str(len(m.runs)), measured, target, "**FAIL**")
+    return Row(
+        label,
+        seconds(m.wall),
+        seconds(m.cpu),
+        f"{m.rss:.0f} MiB",
+        str(len(m.runs)),
+        measured,
+        target,
+        "—" if ok is None else verdict(ok),
+    )
+
+
+def describe(stats: Stats) -> str:
+    return (
+        f"{stats.stacks:,} stacks, {len(stats.files):,} files, {stats.bytes / 1e6:.2f} MB, "
+        f"{stats.ports:,} ports"
+    )
+
+
+def write_list(path: Path, stats: Stats) -> Path:
+    path.write_text("".join(f"{f}\n" for f in stats.files), encoding="utf-8")
+    return path
+
+
+def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str]]:
+    quick = args.quick
+    stacks_1x = 20 if quick else 400
+    stacks_10x = 200 if quick else 4000
+    range_services = 20 if quick else RANGE_STACK_SERVICES
+    range_width = 200 if quick else 20_000
+    notes: list[str] = []
+
+    log("generating the monorepos ...")
+    one = generate(work / "mono-1x", stacks_1x)
+    ten = generate(work / "mono-10x", stacks_10x)
+    generate(
+        work / "ranges",
+        0,
+        range_stack=True,
+        range_width=range_width,
+        range_services=range_services,
+        config=False,
+    )
+    generate(
+        work / "singles",
+        0,
+        range_stack=True,
+        range_width=1,
+        range_services=range_services,
+        config=False,
+    )
+    bare = generate_single(work / "one-file", config=False)
+    configured = generate_single(work / "one-file-config", config=True)
+    list_1x = write_list(work / "files-1x.txt", one)
+    list_10x = write_list(work / "files-10x.txt", ten)
+
+    runner = Runner(args.repeat, args.budget, args.timeout)
+    cp = compose_ports_command()
+    python = sys.executable
+    lint_json = ["lint", ".", "--format", "json", "--exit-zero"]
+
+    # Warm-up (not measured): byte-code caches and the page cache of the interpreter's modules.
+    if not quick:
+        log("warming up ...")
+        runner.once([*cp, "lint", "compose.yaml"], bare.parent, (0, 1), args.timeout)
+        runner.once([*cp, "map", "--format", "json"], bare.parent, (0,), args.timeout)
+        runner.once([*cp, "fix", "--check"], bare.parent, (0, 1), args.timeout)
+        runner.once([python, "-c", FLOOR_SCRIPT, str(list_1x)], work, (0,), args.timeout)
+
+    def measure(title: str, cmd: Sequence[str], cwd: Path, **kwargs: object) -> Measure:
+        log(f"measuring {title} ...")
+        return runner.measure(cmd, cwd, **kwargs)  # type: ignore[arg-type]
+
+    floor = measure(
+        "the libyaml floor, 1x", [python, "-c", FLOOR_SCRIPT, str(list_1x)], work, inner=True
+    )
+    ruamel = measure(
+        "ruamel.yaml C compose, 1x", [python, "-c", RUAMEL_SCRIPT, str(list_1x)], work, inner=True
+    )
+    lint_1x = measure("lint, 1x", [*cp, *lint_json], work / "mono-1x")
+    map_1x = measure("map, 1x", [*cp, "map", ".", "--format", "json"], work / "mono-1x")
+    fix_1x = measure("fix --check, 1x", [*cp, "fix", ".", "--check"], work / "mono-1x", ok=(0, 1))
+    single = measure(
+        "one-file lint", [*cp, "lint", "compose.yaml", "--format", "text"], bare.parent, ok=(0, 1)
+    )
+    single_config = measure(
+        "one-file lint with config",
+        [*cp, "lint", "compose.yaml", "--format", "text"],
+        configured.parent,
+        ok=(0, 1),
+    )
+    compose_lint = compose_lint_command()
+    other: Measure | None = None
+    if compose_lint is not None:
+        other = measure(
+            "compose-lint, one file",
+            [*compose_lint, "compose.yaml"],
+            bare.parent,
+            ok=tuple(range(0, 126)),
+        )
+    floor_10x = measure(
+        "the libyaml floor, 10x", [python, "-c", FLOOR_SCRIPT, str(list_10x)], work, inner=True
+    )
+    lint_10x = measure("lint, 10x", [*cp, *lint_json], work / "mono-10x")
+    flat = measure("lint, single-port stack", [*cp, *lint_json], work / "singles")
+    # The range stack should cost what the single-port one costs: far beyond that, stop waiting.
+    range_timeout = min(args.timeout, max(60.0, 50 * flat.wall))
+    ranged = measure("lint, range stack", [*cp, *lint_json], work / "ranges", timeout=range_timeout)
+
+    f = floor.inner("wall")
+    rows = [
+        Row(
+            f"libyaml `compose()` floor, 1x ({describe(one)})",
+            seconds(f),
+            seconds(floor.inner("cpu")),
+            f"{floor.rss:.0f} MiB",
+            str(len(floor.runs)),
+            f"the floor (whole process {seconds(floor.wall)})",
+            "—",
+            "—",
+        ),
+        Row(
+            "ruamel.yaml C `compose()`, 1x"
+            + ("" if ruamel.runs and ruamel.runs[0].inner.get("c") else " (no C parser!)"),
+            seconds(ruamel.inner("wall")),
+            seconds(ruamel.inner("cpu")),
+            f"{ruamel.rss:.0f} MiB",
+            str(len(ruamel.runs)),
+            f"{ruamel.inner('wall') / f:.1f}x floor",
+            "info",
+            "—",
+        ),
+        command_row(
+            "`lint . --format json --exit-zero`, 1x",
+            lint_1x,
+            f"{lint_1x.wall / f:.1f}x floor",
+            f"≤ {LINT_TARGET:g}x",
+            lint_1x.wall / f <= LINT_TARGET,
+        ),
+        command_row(
+            "`map . --format json`, 1x",
+            map_1x,
+            f"{map_1x.wall / f:.1f}x floor",
+            f"≤ {MAP_FIX_TARGET:g}x",
+            map_1x.wall / f <= MAP_FIX_TARGET,
+        ),
+        command_row(
+            "`fix . --check`, 1x",
+            fix_1x,
+            f"{fix_1x.wall / f:.1f}x floor",
+            f"≤ {MAP_FIX_TARGET:g}x",
+            fix_1x.wall / f <= MAP_FIX_TARGET,
+        ),
+        command_row(
+            "one file: `lint compose.yaml`, no config",
+            single,
+            seconds(single.wall),
+            f"< {ONE_FILE_TARGET * 1000:.0f} ms",
+            single.wall < ONE_FILE_TARGET,
+        ),
+        command_row(
+            "one file: `lint compose.yaml`, `.compose-ports.yaml` beside it",
+            single_config,
+            seconds(single_config.wall),
+            f"< {ONE_FILE_TARGET * 1000:.0f} ms",
+            single_config.wall < ONE_FILE_TARGET,
+        ),
+    ]
+    if other is None:
+        rows.append(
+            Row(
+                "one file: compose-lint",
+                "not installed",
+                "—",
+                "—",
+                "0",
+                "—",
+                "compose-ports below it",
+                "SKIP",
+            )
+        )
+    else:
+        slower = max(single.wall, single_config.wall)
+        rows.append(
+            command_row(
+                "one file: compose-lint",
+                other,
+                f"compose-ports {slower / other.wall:.2f}x it",
+                "compose-ports below it",
+                slower < other.wall,
+            )
+        )
+    scale = lint_10x.wall / lint_1x.wall
+    rows += [
+        Row(
+            f"libyaml `compose()` floor, 10x ({describe(ten)})",
+            seconds(floor_10x.inner("wall")),
+            seconds(floor_10x.inner("cpu")),
+            f"{floor_10x.rss:.0f} MiB",
+            str(len(floor_10x.runs)),
+            f"{floor_10x.inner('wall') / f:.1f}x the 1x floor",
+            "info",
+            "—",
+        ),
+        command_row(
+            "scaling: `lint`, 10x vs 1x",
+            lint_10x,
+            f"{scale:.1f}x the 1x lint ({lint_10x.wall / floor_10x.inner('wall'):.1f}x its floor)",
+            f"≤ {SCALING_TARGET:g}x",
+            scale <= SCALING_TARGET,
+        ),
+        command_row(
+            "memory: `lint`, 10x",
+            lint_10x,
+            f"{lint_10x.rss:.0f} MiB peak",
+            f"< {MEMORY_TARGET:.0f} MiB",
+            lint_10x.rss < MEMORY_TARGET,
+        ),
+        command_row(
+            f"ranges: `lint`, {range_services} services x {range_width:,}-port range",
+            ranged,
+            f"{ranged.wall / flat.wall:.2f}x single ports"
+            if not ranged.failure
+            else f"> {range_timeout / flat.wall:.0f}x single ports",
+            f"≤ {RANGE_TARGET:g}x (≈ 1x)",
+            ranged.wall / flat.wall <= RANGE_TARGET,
+        ),
+        command_row(
+            f"ranges: `lint`, the same {range_services} services x single ports",
+            flat,
+            "the baseline",
+            "—",
+            None,
+        ),
+    ]
+    if other is None:
+        notes.append("compose-lint is not installed: its row is skipped.")
+    return rows, notes
+
+
+def table(rows: list[Row]) -> list[str]:
+    header = ["Row", "Median wall", "CPU", "Peak RSS", "Runs", "Measured", "Target", "Result"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row.label, row.wall, row.cpu, row.rss, row.runs, row.measured, row.target]
+        lines.append("| " + " | ".join([*cells, row.result]) + " |")
+    return lines
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="compose-ports' benchmark (see bench/README.md)")
+    parser.add_argument(
+        "--quick", action="store_true", help="1 run, tiny sizes: checks that it works"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="runs per command (median)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        help="stop repeating a command once its runs took this many seconds (default 120)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="kill a run after this many seconds"
+    )
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeat = 1
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            rows, notes = benchmark(args, args.keep.resolve())
+        else:
+            with tempfile.TemporaryDirectory(prefix="compose-ports-bench-") as tmp:
+                rows, notes = benchmark(args, Path(tmp).resolve())
+    except BenchError as exc:
+        print(f"benchmark broken: {exc}", file=sys.stderr)
+        return 2
+    load_after = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    mode = (
+        "quick (1 run, tiny sizes: checks that the benchmark works, not the timings)"
+        if args.quick
+        else f"full, up to {args.repeat} runs per command (median)"
+    )
+    lines = [
+        "## compose-ports benchmark",
+        "",
+        *machine(),
+        f"- Run: {started:%Y-%m-%d %H:%M} UTC, {mode}; every command in a fresh process; "
+        f"load average {load_before:.2f} before, {load_after:.2f} after",
+        "",
+        *table(rows),
+        "",
+    ]
+    cores = os.cpu_count() or 1
+    if max(load_before, load_after) > cores:
+        notes.append(
+            f"The machine was busy (load average above its {cores} cores): wall times are "
+            "inflated; the CPU column is steadier."
+        )
+    lines += [f"Note: {note}" for note in notes]
+    print("\n".join(lines))
+    failed = any("FAIL" in row.result for row in rows)
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
