@@ -175,6 +175,8 @@ def lint_command(
     reporter = _lint_reporter(output_format)
     context = _report_context(rules, result, errors, cwd, output is None)
     text = reporter.render(result.findings, context)
+    for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
+        click.echo(f"note: {_relative_note(note)}", err=True)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

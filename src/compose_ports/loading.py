@@ -248,7 +248,7 @@ class _Loader:
         if services is None:
             return True
         if not isinstance(services, dict):
-            self._shape_error(doc, "services", file, "services must be a mapping")
+            self._shape_error(doc, "services", file, "services must be a mapping", value=services)
             return False
         ok = True
         for name, service in services.items():
@@ -344,6 +344,17 @@ class _Loader:
 
     # -- include and extends -------------------------------------------------------------
 
+    def note_outside(self, target: Path, referrer: Path, where: Any) -> None:
+        """Compose reads what include and extends name, even outside the repository: so do
+        we (nothing is ever executed), but the output names such a file."""
+        root = discovery.repository_root(referrer.parent)
+        if root is None or target == root or root in target.parents:
+            return
+        src = source_of(where) or Source(str(referrer), 0, 0)
+        self.problems.warnings.append(
+            f"{src.file}:{src.line}:{src.column}: reads {target}, outside the repository"
+        )
+
     def resolve_includes(self, doc: YMap, path: Path, seen: tuple[str, ...]) -> YMap:
         includes = doc.get("include")
         if not includes:
@@ -357,6 +368,8 @@ class _Loader:
             if not paths:
                 continue
             targets = [_absolute(path.parent, p) for p in paths]
+            for target in targets:
+                self.note_outside(target, path, entry)
             if any(str(t) in seen for t in targets):
                 self.problems.add(
                     Diagnostic(str(path), _line(entry), _column(entry), "include cycle detected")
@@ -426,6 +439,7 @@ class _Loader:
             return _without(service, "extends")
         if base_file:
             base_path = _absolute(path.parent, str(base_file))
+            self.note_outside(base_path, path, spec)
             docs = self.documents_for_extends(base_path)
             base_services: Mapping = {}
             for document in docs:

@@ -55,6 +55,7 @@ def project_entry(project: Project, cwd: str | None = None) -> dict[str, Any]:
             for d in project.diagnostics
         ],
         "rejected": project.rejection,
+        "warnings": list(project.warnings),
     }
 
 

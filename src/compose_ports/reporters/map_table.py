@@ -39,6 +39,8 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
         inactive = [s for s in project.services if not s.active and s.ports]
         for service in inactive:
             lines.append(f"  inactive: {service.name} (profiles: {', '.join(service.profiles)})")
+        for warning in project.warnings:
+            lines.append(f"  note: {warning}")
         if project.rejection:
             lines.append(f"  note: Docker Compose would reject this project: {project.rejection}")
         for diagnostic in project.diagnostics:

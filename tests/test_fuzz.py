@@ -1,0 +1,104 @@
+"""Hostile and random input: nothing but the tool's own error may come out of the loader.
+
+The number of examples is bounded; `.ci/run` runs a longer pass with COMPOSE_PORTS_FUZZ set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import string
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compose_ports.errors import ComposePortsError
+from compose_ports.loading import LoadOptions, load_project
+from compose_ports.ports import PortError, parse_item, parse_short
+from compose_ports.yamlread import read_documents
+
+EXAMPLES = int(os.environ.get("COMPOSE_PORTS_FUZZ", "150"))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+YAML_ALPHABET = string.ascii_letters + string.digits + " \t\n:-[]{},'\"#&*!|>%@`$?.\\/"
+
+
+@FUZZ
+@given(st.text(alphabet=YAML_ALPHABET, max_size=300))
+def test_random_text_never_escapes_the_reader(text: str) -> None:
+    with contextlib.suppress(ComposePortsError):
+        read_documents(text, "fuzz.yaml")
+
+
+PORTISH = st.text(alphabet="0123456789:-/[]abcdefptuCPTUDS.$ {}", max_size=40)
+
+
+@FUZZ
+@given(PORTISH)
+def test_random_port_strings_only_raise_port_errors(text: str) -> None:
+    with contextlib.suppress(PortError):
+        parse_short(text)
+
+
+LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    PORTISH,
+)
+VALUE = st.recursive(
+    LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                ["target", "published", "host_ip", "protocol", "mode", "name", "x-a", "bogus"]
+            ),
+            inner,
+            max_size=5,
+        ),
+    ),
+    max_leaves=10,
+)
+
+
+@FUZZ
+@given(VALUE)
+def test_random_port_items_only_raise_port_errors(item: object) -> None:
+    with contextlib.suppress(PortError):
+        parse_item(item)
+
+
+SCALAR = st.one_of(
+    st.integers(min_value=-5, max_value=70000).map(str),
+    PORTISH.map(lambda s: '"' + s.replace("\\", "").replace('"', "") + '"'),
+    st.sampled_from(
+        ["~", "null", "true", "1.5", "!reset", "!override []", "!!str 80", "*a", "&a 1"]
+    ),
+)
+
+
+def _project(items: list[str], tags: list[str]) -> str:
+    ports = "".join(f"      - {i}\n" for i in items)
+    return f"services:\n  web:\n    image: x\n    ports:{tags[0] if tags else ''}\n{ports}"
+
+
+@FUZZ
+@given(
+    st.lists(SCALAR, max_size=6),
+    st.lists(st.sampled_from([" !reset", " !override", " !custom", ""]), max_size=1),
+)
+def test_random_projects_load_without_crashing(
+    tmp_path_factory, items: list[str], tags: list[str]
+) -> None:
+    root: Path = tmp_path_factory.mktemp("fuzz")
+    (root / "compose.yaml").write_text(_project(items, tags))
+    project = load_project(LoadOptions(environ={}, cwd=str(root)))
+    for diagnostic in project.diagnostics:
+        assert diagnostic.message and "\n" not in diagnostic.message
