@@ -403,6 +403,129 @@ def _relative_note(note: str) -> str:
     return display_path(path) + sep + rest if sep else note
 
 
+@main.command("check")
+@compose_options
+@click.option("--host", "host", help="Check only the stacks of this hosts: group.")
+def check_command(host: str | None, **kwargs: Any) -> None:
+    """Whether something on this machine holds a host port the stacks need, right now.
+
+    `compose-ports check && docker compose up` fails early with the process to blame instead of
+    "port is already allocated". Only this machine's own socket table is read.
+    """
+    from compose_ports.availability import taken
+    from compose_ports.live import listeners
+    from compose_ports.reporters.common import display_path
+
+    workspace = _workspace(**kwargs)
+    projects = _on_host(workspace, host)
+    blocked = False
+    for item in taken(projects, listeners()):
+        src = item.binding.source
+        where = f"{display_path(src.file)}:{src.line}:{src.column}"
+        severity = "error" if item.blocked else "note (the pool still has free ports)"
+        click.echo(
+            f"{where}: {item.describe()}: needed by {item.binding.service} "
+            f"({_stack_name(item.project)}) [{severity}]"
+        )
+        blocked = blocked or item.blocked
+    count = sum(1 for p in projects for b in p.bindings if b.host_range)
+    click.echo(f"{'Blocked' if blocked else 'Free'}: {count} host ports checked on this machine.")
+    _print_errors(workspace)
+    if workspace.has_errors:
+        sys.exit(EXIT_ERROR)
+    sys.exit(1 if blocked else 0)
+
+
+def _stack_name(project: Any) -> str:
+    return f"stack {project.stack}" if project.stack else f"project {project.name}"
+
+
+def _on_host(workspace: Any, host: str | None) -> list[Any]:
+    if host is None:
+        return list(workspace.projects)
+    groups = [members for (_, name), members in workspace.hosts().items() if name == host]
+    if not groups:
+        raise click.UsageError(f"no hosts: group named {host!r} in the config")
+    return [p for members in groups for p in members]
+
+
+def _config_for(workspace: Any, host: str) -> Any:
+    for config, name in workspace.hosts():
+        if name == host:
+            return config
+    raise click.UsageError(f"no hosts: group named {host!r} in the config")
+
+
+@main.command("env")
+@compose_options
+@click.option("--host", "host", required=True, help="The hosts: group the file is for.")
+@click.option("--environment", required=True, help="The environment (config env.environments).")
+def env_command(host: str, environment: str, **kwargs: Any) -> None:
+    """Write the env file of an environment: a variable per port, offset and collision-free.
+
+    The file is the environment's `file` in the config (default `.env.<environment>`, beside the
+    config). Existing keys, lines and comments are never changed; missing keys are appended.
+    """
+    from compose_ports import envfiles
+    from compose_ports.fix import append_env
+    from compose_ports.reporters.common import display_path
+
+    workspace = _workspace(**kwargs)
+    config = _config_for(workspace, host)
+    if environment not in config.environments:
+        click.echo(
+            f"note: environment {environment!r} is not in the config: offset 0, "
+            f"file .env.{environment}",
+            err=True,
+        )
+    env_plan = envfiles.plan(workspace, config, host, environment)
+    added = append_env(env_plan.path, env_plan.values, ordered=True)
+    for name in env_plan.moved:
+        click.echo(f"note: {name}={env_plan.values[name]} moved to avoid a collision on {host}")
+    shown = display_path(str(env_plan.path))
+    click.echo(f"{shown}: {len(added)} added, {len(env_plan.values) - len(added)} already there")
+    _print_errors(workspace)
+    if workspace.has_errors:
+        sys.exit(EXIT_ERROR)
+
+
+@main.command("suggest")
+@click.argument("service")
+@click.option("--category", help="The policy range (config ranges) to take the port from.")
+@click.option("--host", "host", help="The hosts: group whose ports must stay free.")
+@click.option("--protocol", default="tcp", show_default=True)
+@click.option("--config", "config_file", type=click.Path(), help="Policy file to use.")
+@click.argument("paths", nargs=-1, type=click.Path())
+def suggest_command(
+    service: str,
+    category: str | None,
+    host: str | None,
+    protocol: str,
+    config_file: str | None,
+    paths: tuple[str, ...],
+) -> None:
+    """The lowest free host port for a new SERVICE in its category's range on a host."""
+    from compose_ports.suggest import suggest
+
+    workspace = _workspace(paths, (), (), None, None, (), config_file)
+    projects = _on_host(workspace, host)
+    config = _config_for(workspace, host) if host else _any_config(workspace)
+    if category and (config is None or not any(r.name == category for r in config.ranges)):
+        raise click.UsageError(f"no range named {category!r} in the config")
+    port, port_range = suggest(projects, config, service, category, protocol)
+    if port is None:
+        click.echo(f"no free port for {service}", err=True)
+        sys.exit(1)
+    where = f" ({port_range.name} {port_range.start}-{port_range.end})" if port_range else ""
+    on = f" on {host}" if host else ""
+    click.echo(f"{port}")
+    click.echo(f"{service}: {port}/{protocol} is free{on}{where}", err=True)
+
+
+def _any_config(workspace: Any) -> Any:
+    return next((c for c in workspace.configs.values() if c is not None), None)
+
+
 def entry() -> None:
     """The console script: exit codes 0/1/2, one line per problem, never a traceback."""
     from compose_ports.errors import ComposePortsError

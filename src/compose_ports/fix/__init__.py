@@ -324,17 +324,18 @@ def original_bytes(workspace: Workspace, file: str) -> bytes:
     return workspace.cache.read(file)
 
 
-def append_env(path: Path, variables: Mapping[str, str]) -> list[str]:
-    """Add the missing variables to an env file; existing lines are never changed."""
+def append_env(path: Path, variables: Mapping[str, str], ordered: bool = False) -> list[str]:
+    """Add the missing variables to an env file; existing lines are never changed.
+
+    An env file Compose could not read is left alone (an error): its keys cannot be known.
+    """
     from compose_ports.dotenv import parse_dotenv
 
     existing = path.read_bytes() if path.exists() else b""
     text = existing.decode("utf-8-sig") if existing else ""
-    try:
-        defined = parse_dotenv(text, lambda _: None, str(path))
-    except ComposePortsError:
-        defined = {}
-    missing = [name for name in sorted(variables) if name not in defined]
+    defined = parse_dotenv(text, lambda _: None, str(path))
+    names = list(variables) if ordered else sorted(variables)
+    missing = [name for name in names if name not in defined]
     if not missing:
         return []
     addition = "".join(f"{name}={variables[name]}\n" for name in missing)

@@ -1,0 +1,67 @@
+"""`compose-ports suggest`: the lowest free host port for a new service."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable
+
+from compose_ports.config import Config, PortRange
+from compose_ports.hostmap import HostPortMap, claim_for
+from compose_ports.model import Project
+
+EPHEMERAL = (32768, 60999)
+
+
+def category_for(config: Config | None, service: str, name: str | None) -> PortRange | None:
+    if config is None:
+        return None
+    if name is not None:
+        return next((r for r in config.ranges if r.name == name), None)
+    for port_range in config.ranges:
+        if any(fnmatch.fnmatchcase(service, g) for g in port_range.services):
+            return port_range
+    return None
+
+
+def occupied(projects: Iterable[Project]) -> HostPortMap:
+    host_map = HostPortMap()
+    for project in projects:
+        for binding in project.bindings:
+            claim = claim_for(binding)
+            if claim is not None:
+                host_map.add(claim)
+    return host_map
+
+
+def lowest_free(
+    host_map: HostPortMap,
+    start: int,
+    end: int,
+    exclude: set[int],
+    protocol: str = "tcp",
+) -> int | None:
+    return host_map.lowest_free(start, end, protocol, None, exclude)
+
+
+def suggest(
+    projects: Iterable[Project],
+    config: Config | None,
+    service: str,
+    category: str | None = None,
+    protocol: str = "tcp",
+) -> tuple[int | None, PortRange | None]:
+    """The port, and the range it was taken from (None: outside any policy range)."""
+    port_range = category_for(config, service, category)
+    host_map = occupied(projects)
+    exclude = {
+        port for name, port in (config.registry_ports.items() if config else ()) if name != service
+    }
+    registered = config.registry_ports.get(service) if config else None
+    if registered is not None and host_map.is_free(registered, protocol):
+        return registered, port_range
+    if port_range is not None:
+        return lowest_free(
+            host_map, port_range.start, port_range.end, exclude, protocol
+        ), port_range
+    port = lowest_free(host_map, 1024, EPHEMERAL[0] - 1, exclude, protocol)
+    return port, None
