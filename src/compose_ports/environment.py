@@ -34,6 +34,11 @@ class Environment:
         return self.sources.get(name)
 
 
+# Parsed env files by path and content, when the content has no `$`: only then does the result not
+# depend on the environment it is read in. A monorepo's stacks share a few env files.
+_PARSED: dict[tuple[str, bytes], dict[str, str]] = {}
+
+
 def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict[str, str], dict]:
     """Values of several env files, later files winning, each interpolated against `base` first."""
     values: dict[str, str] = {}
@@ -50,10 +55,15 @@ def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict
             found = base.get(name)
             return found if found is not None else _values.get(name)
 
-        try:
-            parsed = parse_dotenv(text, lookup, str(path))
-        except ComposePortsError as exc:
-            raise exc.located(str(path)) from None
+        key = (str(path), data)
+        parsed = _PARSED.get(key) if b"$" not in data else None
+        if parsed is None:
+            try:
+                parsed = parse_dotenv(text, lookup, str(path))
+            except ComposePortsError as exc:
+                raise exc.located(str(path)) from None
+            if b"$" not in data:
+                _PARSED[key] = parsed
         for name, value in parsed.items():
             values[name] = value
             sources[name] = str(path)

@@ -290,6 +290,8 @@ class _Loader:
             if "$" not in value:
                 return value
             return self.interpolate_text(value, path)
+        if getattr(value, "plain", False):
+            return value
         if isinstance(value, dict):
             changed = None
             for key, item in value.items():

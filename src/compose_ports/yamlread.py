@@ -93,25 +93,39 @@ class YFloat(float):
 
 
 class YMap(dict):
-    """A mapping with its own position, its tag, and each key's position."""
+    """A mapping with its own position, its tag, and each key's position.
 
-    __slots__ = ("key_src", "src", "tag")
+    `plain` is True when nothing below it has a `$` or a `!reset`/`!override` tag: then
+    interpolation and reset processing have nothing to do there, which is most of any file.
+    """
+
+    __slots__ = ("key_src", "plain", "src", "tag")
 
     def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
         super().__init__()
         self.src = src
         self.tag = tag
         self.key_src: dict[str, Source] = {}
+        self.plain = False
 
 
 class YSeq(list):
-    __slots__ = ("item_src", "src", "tag")
+    __slots__ = ("item_src", "plain", "src", "tag")
 
     def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
         super().__init__()
         self.src = src
         self.tag = tag
         self.item_src: list[Source] = []
+        self.plain = False
+
+
+def _is_plain(value: object) -> bool:
+    if isinstance(value, str):
+        return "$" not in value
+    if isinstance(value, (YMap, YSeq)):
+        return value.plain and value.tag is None
+    return not isinstance(value, Reset)
 
 
 @dataclass(frozen=True)
@@ -385,6 +399,7 @@ class _Converter:
     def sequence(self, node: Any) -> YSeq:
         tag = self.check_tag(node, {"tag:yaml.org,2002:seq"})
         seq = YSeq(self.src(node), tag)
+        plain = True
         for child in node.value:
             value = self.convert(child)
             if isinstance(value, Reset) or tag_of(value) == RESET_TAG:
@@ -393,11 +408,14 @@ class _Converter:
                 continue
             seq.append(value)
             seq.item_src.append(self.src(child))
+            plain = plain and _is_plain(value)
+        seq.plain = plain
         return seq
 
     def mapping(self, node: Any) -> YMap:
         tag = self.check_tag(node, {"tag:yaml.org,2002:map"})
         result = YMap(self.src(node), tag)
+        plain = True
         merged: list[tuple[YMap, Source]] = []
         for key_node, value_node in node.value:
             if (
@@ -413,14 +431,18 @@ class _Converter:
                 raise self.error(
                     key_node, f'mapping key "{key}" already defined at line {first.line}'
                 )
-            result[key] = self.convert(value_node)
+            value = self.convert(value_node)
+            result[key] = value
             result.key_src[key] = self.src(key_node)
+            plain = plain and _is_plain(value)
         # go-yaml v3 (decode.go merge): local keys win, then earlier merged maps over later ones.
         for source_map, _ in merged:
             for key, value in source_map.items():
                 if key not in result:
                     result[key] = value
                     result.key_src[key] = source_map.key_src.get(key, source_map.src)
+                    plain = plain and _is_plain(value)
+        result.plain = plain
         return result
 
     def merge_sources(self, node: Any) -> list[tuple[YMap, Source]]:

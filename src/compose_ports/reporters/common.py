@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from compose_ports.model import PortBinding
@@ -12,7 +13,11 @@ def display_path(path: str | None, cwd: str | None = None) -> str:
     """Relative to the current directory when below it, else absolute; always with `/`."""
     if not path:
         return ""
-    base = Path(cwd or os.getcwd())
+    return _display(path, cwd or os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _display(path: str, base: str) -> str:
     try:
         return Path(path).relative_to(base).as_posix() or "."
     except ValueError:
