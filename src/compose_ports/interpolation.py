@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Literal
 
 from compose_ports.errors import ComposePortsError
+from compose_ports.golang import go_quote
 
 __all__ = ["Interpolated", "InterpolationError", "go_quote", "has_variables", "interpolate"]
 
@@ -225,35 +226,3 @@ def _plain(name: str, state: _State) -> str:
         state.warnings[name] = None
         return ""
     return value
-
-
-def go_quote(s: str) -> str:
-    """Go's strconv.Quote (what `%q` and `%#v` print for a string)."""
-    out = ['"']
-    for c in s:
-        code = ord(c)
-        if c == '"' or c == "\\":
-            out.append("\\" + c)
-        elif c.isprintable():
-            out.append(c)
-        elif c in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[c])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}

@@ -17,6 +17,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from compose_ports.errors import ComposePortsError
+from compose_ports.golang import go_quote
 from compose_ports.model import PortSpec
 
 try:  # ruamel's round-trip loader hands out anchored booleans as an int subclass.
@@ -129,40 +130,6 @@ def missing_target_error() -> PortError:
 
 
 # --- Go helpers ---------------------------------------------------------------------------
-
-
-def go_quote(text: str) -> str:
-    """Go's `strconv.Quote` (used by `%q` and by strconv's NumError messages)."""
-    out = ['"']
-    for ch in text:
-        if ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            escape = _GO_ESCAPES.get(ch)
-            if escape is not None:
-                out.append(escape)
-            elif code < 0x20 or code == 0x7F:
-                out.append(f"\\x{code:02x}")
-            elif code < 0x10000:
-                out.append(f"\\u{code:04x}")
-            else:
-                out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-_GO_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
 
 
 def _go_lower(text: str) -> str:
