@@ -30,11 +30,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -49,6 +48,28 @@ for path in paths:
     with open(path, encoding="utf-8") as handle:
         yaml.compose(handle.read(), Loader=yaml.CSafeLoader)
 print(json.dumps({"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu}))
+"""
+
+# Runs one command and reports its wall time and its own rusage (from wait4). The launcher is a
+# small fresh process: a child's peak RSS starts at its parent's RSS at fork time, so forking the
+# commands from this script directly would count this script's memory in theirs.
+LAUNCHER = """\
+import json, os, signal, subprocess, sys, time
+report, timeout, cmd = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+killed = []
+start = time.perf_counter()
+proc = subprocess.Popen(cmd)
+def kill(signum, frame):
+    killed.append(True)
+    os.kill(proc.pid, signal.SIGKILL)  # not reaped before wait4 below, so still our child
+signal.signal(signal.SIGALRM, kill)
+signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(proc.pid, 0)
+signal.setitimer(signal.ITIMER_REAL, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as handle:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall, "killed": bool(killed),
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss}, handle)
 """
 
 RUAMEL_SCRIPT = """\
@@ -71,6 +92,12 @@ ONE_FILE_TARGET = 0.100  # seconds
 SCALING_TARGET = 11.0  # lint 10x / lint 1x
 MEMORY_TARGET = 300.0  # MiB, lint of the 10x monorepo
 RANGE_TARGET = 1.2  # "as fast as": the single-port stack's time, with 20% for noise
+
+
+def _tail(handle: IO[bytes], size: int) -> str:
+    end = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, end - size))
+    return handle.read().decode("utf-8", "replace")
 
 
 class BenchError(Exception):
@@ -132,41 +159,36 @@ class Runner:
     def once(
         self, cmd: Sequence[str], cwd: Path, ok: Sequence[int], timeout: float
     ) -> tuple[Run | None, str]:
-        """One run: (its measures, or None when it was killed; the failure or stdout)."""
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            killed = threading.Event()
-            start = time.perf_counter()
-            proc = subprocess.Popen(
-                list(cmd), cwd=cwd, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
+        """One run: (its measures, or None when it was killed; the failure, or stdout's end)."""
+        with (
+            tempfile.TemporaryFile() as out,
+            tempfile.TemporaryFile() as err,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            report = Path(tmp) / "rusage.json"
+            launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(report), str(timeout)]
+            subprocess.run(
+                [*launcher, *cmd],
+                cwd=cwd,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                check=True,
             )
-
-            def kill() -> None:
-                killed.set()
-                proc.kill()
-
-            timer = threading.Timer(timeout, kill)
-            timer.start()
-            try:
-                _, status, usage = os.wait4(proc.pid, 0)
-            finally:
-                timer.cancel()
-            wall = time.perf_counter() - start
-            proc.returncode = code = os.waitstatus_to_exitcode(status)
-            out.seek(0)
-            stdout = out.read().decode("utf-8", "replace")
-            err.seek(0)
-            stderr = err.read().decode("utf-8", "replace")
-        if killed.is_set() and code < 0:
+            result = json.loads(report.read_text(encoding="utf-8"))
+            stdout, stderr = _tail(out, 65536), _tail(err, 4000)
+        code = result["code"]
+        if result["killed"]:
             return None, f"killed after {timeout:.0f} s"
         if code < 0:
             return None, f"killed by signal {-code} (out of memory?)"
         if code not in ok:
             raise BenchError(
                 f"`{' '.join(cmd)}` in {cwd} exited with {code} (expected {list(ok)}):\n"
-                f"{stderr[-4000:]}"
+                f"--- stderr (end):\n{stderr}\n--- stdout (end):\n{stdout[-4000:]}"
             )
-        rss = usage.ru_maxrss / 1024  # KiB on Linux
-        return Run(wall, usage.ru_utime + usage.ru_stime, rss), stdout
+        return Run(result["wall"], result["cpu"], result["maxrss"] / 1024), stdout
 
     def measure(
         self,

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from compose_view import ours as compose_ours
 from corpus_cases import Case, cases
 from oracle import compose_config, compose_ports
 
@@ -18,16 +19,7 @@ REJECTED = [c for c in CASES if not c.ok]
 
 
 def ours(project: Project) -> list[dict]:
-    return [
-        {
-            "service": b.service,
-            "host_ip": b.spec.host_ip or "",
-            "published": b.spec.published or "",
-            "target": b.spec.target,
-            "protocol": b.spec.protocol,
-        }
-        for b in project.bindings
-    ]
+    return compose_ours(project)
 
 
 def load(case: Case) -> Project:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compose_view import ours as compose_ours
 from conftest import FIXTURES
 from oracle import ComposeResult, compose_config, compose_ports
 
@@ -170,19 +171,10 @@ def theirs(result: ComposeResult) -> list[dict[str, Any]]:
 
 
 def ours(project: Project) -> list[dict[str, Any]]:
-    return [
-        {
-            "service": b.service,
-            "host_ip": b.spec.host_ip or "",
-            "published": b.spec.published or "",
-            "target": b.spec.target,
-            "protocol": b.spec.protocol,
-            "mode": b.spec.mode,
-            "name": b.spec.name or "",
-            "app_protocol": b.spec.app_protocol or "",
-        }
-        for b in project.bindings
-    ]
+    return compose_ours(
+        project,
+        ("service", "host_ip", "published", "target", "protocol", "mode", "name", "app_protocol"),
+    )
 
 
 # -- the fixture set itself -------------------------------------------------------------------

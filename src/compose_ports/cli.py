@@ -92,21 +92,26 @@ def main() -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "markdown"]),
+    type=click.Choice(["table", "json", "markdown", "html"]),
     default="table",
     show_default=True,
 )
 def map_command(output_format: str, **kwargs: Any) -> None:
     """Print the host-port map: every host port each project publishes, and where it is set."""
     workspace = _workspace(**kwargs)
-    projects = list(workspace.projects)
-    if output_format == "json":
-        from compose_ports.reporters import map_json as reporter
-    elif output_format == "markdown":
-        from compose_ports.reporters import map_markdown as reporter  # type: ignore[no-redef]
+    if output_format in ("markdown", "html"):
+        # The registry formats group the stacks by machine (`hosts:`): they need the workspace.
+        from compose_ports.reporters import map_html, map_markdown, registry_view
+
+        registry = map_html if output_format == "html" else map_markdown
+        click.echo(registry.render(registry_view.build(workspace)), nl=False)
     else:
-        from compose_ports.reporters import map_table as reporter  # type: ignore[no-redef]
-    click.echo(reporter.render(projects), nl=False)
+        projects = list(workspace.projects)
+        if output_format == "json":
+            from compose_ports.reporters import map_json as reporter
+        else:
+            from compose_ports.reporters import map_table as reporter  # type: ignore[no-redef]
+        click.echo(reporter.render(projects), nl=False)
     _print_errors(workspace)
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)

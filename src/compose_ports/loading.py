@@ -10,6 +10,7 @@ Where Compose would refuse the project for a reason outside ports (an unset `${S
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -209,7 +210,7 @@ class _Loader:
     def merge_file(self, model: YMap, path: Path, main: bool) -> YMap:
         for document in self.documents(path, main):
             model = merge_mapping(model, document) if model else without_resets(document)
-            model = self.enforce_unicity(model)
+            model = self.canonicalize(model)
         return model
 
     def documents(self, path: Path, main: bool, seen: tuple[str, ...] = ()) -> list[YMap]:
@@ -471,7 +472,7 @@ class _Loader:
         if "extends" in base:
             base = self.extended(base, base_services, base_path, (*chain, link))
         merged = merge_mapping(_without(base, "extends"), _without(service, "extends"))
-        return self.unique_ports(merged, chain[0][1])
+        return self.canonical_ports(merged, chain[0][1])
 
     def documents_for_extends(self, path: Path) -> list[YMap]:
         try:
@@ -483,7 +484,13 @@ class _Loader:
 
     # -- unicity -------------------------------------------------------------------------
 
-    def enforce_unicity(self, model: YMap) -> YMap:
+    def canonicalize(self, model: YMap) -> YMap:
+        """The model as Compose holds it after each file: ports parsed, validated, unique.
+
+        compose-go applies unicity, validation and the canonical transform after every file
+        (loader.go:470-498), so an entry a later file replaces was still checked, and the next
+        file's entries are compared with canonical ones.
+        """
         services = model.get("services")
         if not isinstance(services, dict):
             return model
@@ -491,7 +498,7 @@ class _Loader:
         new_services = _copy_map(services)
         for name, service in services.items():
             if isinstance(service, dict) and isinstance(service.get("ports"), list):
-                updated = self.unique_ports(service, name)
+                updated = self.canonical_ports(service, name)
                 if updated is not service:
                     new_services[name] = updated
                     changed = True
@@ -501,26 +508,136 @@ class _Loader:
         result["services"] = new_services
         return result
 
-    def unique_ports(self, service: dict, name: str) -> dict:
+    def canonical_ports(self, service: dict, name: str) -> dict:
         ports = service.get("ports")
         if not isinstance(ports, list):
             return service
-        kept = [p for p in ports if not isinstance(p, _Dropped)]
+        if all(isinstance(p, _Entry) for p in ports):
+            return service
 
         def record(earlier: Any, later: Any) -> None:
             self.problems.duplicate(name, earlier, later)
 
-        try:
-            result = unique(kept, unicity_key, record)
-        except PortError:
-            return service
-        if len(result) == len(ports):
-            return service
+        items = [p for p in ports if not isinstance(p, _Dropped)]
+        # An entry without a target fails its key: it is reported below, where Compose does.
+        with contextlib.suppress(PortError):
+            items = unique(items, _first_key, record)
+        self.check_unique_items(name, [p for p in items if not isinstance(p, _Entry)], ports)
+        parsed: list[_Entry | _Failed] = []
+        for position, item in enumerate(items):
+            if isinstance(item, _Entry):
+                parsed.append(item)
+            else:
+                parsed.extend(self.parse_entry(name, item, ports, position))
+        specs = [e.spec for e in parsed if isinstance(e, _Entry)]
+        if len(specs) > 1 and _runs_overlap(specs):
+            # A run may hold a duplicate of another entry: unicity then needs its entries.
+            parsed = [
+                _Entry(one, e.item, e.src) if isinstance(e, _Entry) else e
+                for e in parsed
+                for one in (e.spec.expand() if isinstance(e, _Entry) else [None])
+            ]
+        parsed = unique(parsed, _entry_key, record)
+        # Errors of the late stages name the entry by its place in the canonical list: ranges
+        # expanded and duplicates gone (PortError.compose_text).
+        entries: list[_Entry] = []
+        index = 0
+        for entry in parsed:
+            if isinstance(entry, _Failed):
+                early = entry.by_position or entry.error.stage in ("schema", "keys")
+                at = entry.position if early else index
+                message = _port_message(entry.error, name, at, entry.src.file)
+                self.problems.add(
+                    Diagnostic(
+                        entry.src.file, entry.src.line, entry.src.column, message, "port", name
+                    )
+                )
+                index += 1
+                continue
+            entries.append(entry)
+            index += entry.spec.count
         updated = _copy_map(service)
         seq = YSeq(getattr(ports, "src", None), getattr(ports, "tag", None))
-        seq.extend(result)
+        seq.extend(entries)
         updated["ports"] = seq
         return updated
+
+    def check_unique_items(self, name: str, items: list[Any], ports: Any) -> None:
+        clash = unique_items_error(items)
+        if clash is None:
+            return
+        # The schema's uniqueItems (e.g. `published: "8000"` then `published: 8000`).
+        later = items[int(clash.message.split(" and ")[1].split()[0])]
+        src = _item_source(later, ports, ports.index(later))
+        self.problems.add(
+            Diagnostic(
+                src.file,
+                src.line,
+                src.column,
+                clash.compose_text(service=name, file=src.file),
+                "port",
+                name,
+            )
+        )
+
+    def parse_entry(
+        self, name: str, item: Any, ports: Any, position: int
+    ) -> list[_Entry | _Failed]:
+        src = _item_source(item, ports, ports.index(item) if item in ports else position)
+        try:
+            specs = parse_item(item)
+        except PortError as exc:
+            if exc.field and isinstance(item, dict) and source_of(item.get(exc.field)):
+                src = source_of(item.get(exc.field)) or src
+            return [_Failed(exc, src, position)]
+        if any(spec.target == 0 for spec in specs):
+            # Compose accepts a long-syntax `target: 0` and publishes nothing; we report it as
+            # what it is, a port without a container port, at its place in the list as written.
+            return [_Failed(missing_target_error(), src, position, isinstance(item, dict))]
+        return [_Entry(spec, item, src) for spec in specs]
+
+
+class _Entry:
+    """A canonical port entry: one spec (or run), the item it came from, and where that is."""
+
+    __slots__ = ("item", "spec", "src")
+
+    def __init__(self, spec: PortSpec, item: Any, src: Source) -> None:
+        self.spec = spec
+        self.item = item
+        self.src = src
+
+
+class _Failed:
+    """An entry Compose refuses: kept in place until its index in the list is known."""
+
+    __slots__ = ("by_position", "error", "position", "src")
+
+    def __init__(
+        self, error: PortError, src: Source, position: int, by_position: bool = False
+    ) -> None:
+        self.error = error
+        self.src = src
+        self.position = position
+        self.by_position = by_position  # named by its place in the list as written
+
+
+def _first_key(item: Any) -> str:
+    return _entry_key(item) if isinstance(item, _Entry) else unicity_key(item)
+
+
+def _entry_key(entry: _Entry | _Failed) -> str:
+    """Compose's unicity key of a canonical entry (compose-go@v2.9.1:override/uncity.go).
+
+    A long-syntax entry keeps its own map through the canonical transform, so it is keyed as
+    written; a run is keyed as a whole, exact as long as no other entry overlaps it.
+    """
+    if isinstance(entry, _Failed):
+        return f"\0failed{id(entry)}"
+    if isinstance(entry.item, dict):
+        return unicity_key(entry.item)
+    key = spec_key(entry.spec)
+    return key if entry.spec.count == 1 else f"{key}+{entry.spec.count}"
 
 
 class _Dropped:
@@ -624,9 +741,8 @@ def _service(
 ) -> Service:
     profiles = tuple(str(p) for p in raw.get("profiles") or [] if isinstance(p, str))
     active = not profiles or "*" in active_profiles or bool(active_profiles & set(profiles))
-    # Inactive services stay known with their ports, but Compose drops them: no errors for them.
-    sink = problems if active else _Problems()
-    bindings = _bindings(name, raw.get("ports"), env, sink)
+    # Inactive services stay known with their ports; Compose checked them all the same.
+    bindings = _bindings(name, raw.get("ports"), env)
     replicas = _replicas(raw)
     image = raw.get("image")
     network_mode = raw.get("network_mode")
@@ -654,66 +770,26 @@ def _replicas(raw: Mapping) -> int | None:
     return None
 
 
-def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> list[PortBinding]:
+def _bindings(name: str, ports: Any, env: Environment) -> list[PortBinding]:
     if not isinstance(ports, list):
         return []
-    parsed: list[tuple[PortSpec, Any, int]] = []
-    live = [item for item in ports if not isinstance(item, _Dropped)]
-    clash = unique_items_error(live)
-    if clash is not None:
-        # The schema's uniqueItems (e.g. `published: "8000"` and `published: 8000`).
-        later = live[int(clash.message.split(" and ")[1].split()[0])]
-        src = _item_source(later, ports, ports.index(later))
-        problems.add(
-            Diagnostic(
-                src.file,
-                src.line,
-                src.column,
-                clash.compose_text(service=name, file=src.file),
-                "port",
-                name,
-            )
-        )
-    for index, item in enumerate(ports):
-        if isinstance(item, _Dropped):
-            continue
-        src = _item_source(item, ports, index)
-        try:
-            specs = parse_item(item)
-        except PortError as exc:
-            if exc.field and isinstance(item, dict) and source_of(item.get(exc.field)):
-                src = source_of(item.get(exc.field)) or src
-            problems.add(
-                Diagnostic(
-                    src.file,
-                    src.line,
-                    src.column,
-                    _port_message(exc, name, index, src.file),
-                    "port",
-                    name,
-                )
-            )
-            continue
-        for spec in specs:
-            if spec.target == 0:
-                problems.add(
-                    Diagnostic(
-                        src.file,
-                        src.line,
-                        src.column,
-                        _port_message(missing_target_error(), name, index, src.file),
-                        "port",
-                        name,
-                    )
-                )
-                break
-            parsed.append((spec, item, index))
-    kept = unique(
-        parsed,
-        lambda entry: spec_key(entry[0]),
-        lambda earlier, later: problems.duplicate(name, earlier[1], later[1]),
-    )
-    return [_binding(name, spec, item, ports, index, env) for spec, item, index in kept]
+    return [
+        _binding(name, entry.spec, entry.item, ports, 0, env)
+        for entry in ports
+        if isinstance(entry, _Entry)
+    ]
+
+
+def _runs_overlap(specs: list[PortSpec]) -> bool:
+    runs = [s for s in specs if s.count > 1]
+    for run in runs:
+        end = run.target + run.count - 1
+        for other in specs:
+            if other is run or other.protocol != run.protocol:
+                continue
+            if other.target <= end and run.target <= other.target + other.count - 1:
+                return True
+    return False
 
 
 def _port_message(exc: PortError, service: str, index: int, file: str) -> str:

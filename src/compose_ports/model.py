@@ -5,7 +5,7 @@ Plain frozen dataclasses. Paths are absolute; reporters make them relative for d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -29,7 +29,13 @@ class Origin(str, Enum):
 
 @dataclass(frozen=True)
 class PortSpec:
-    """One port entry exactly as `docker compose config --format json` prints it."""
+    """One port entry exactly as `docker compose config --format json` prints it.
+
+    With `count` > 1 it stands for a run of entries that an equal-length range such as
+    `"8000-8999:8000-8999"` expands to: targets target..target+count-1, published ports from
+    `published` up (or none). Compose prints them one by one (`expand`); everything else works
+    on the run as a whole, so that a 20,000-port range costs what one port costs.
+    """
 
     target: int
     published: str | None = None
@@ -38,10 +44,41 @@ class PortSpec:
     mode: str = "ingress"
     name: str | None = None
     app_protocol: str | None = None
+    count: int = 1
 
     def host_range(self) -> tuple[int, int] | None:
         """The host ports this entry asks for, or None when the engine picks an ephemeral one."""
+        if self.count > 1:
+            start = parse_host_range(self.published)
+            return (start[0], start[0] + self.count - 1) if start else None
         return parse_host_range(self.published)
+
+    @property
+    def is_pool(self) -> bool:
+        """A host range for one container port: the engine takes one free port out of it."""
+        rng = self.host_range()
+        return self.count == 1 and rng is not None and rng[0] != rng[1]
+
+    def expand(self) -> list[PortSpec]:
+        """The entries Compose prints for this one, in its order.
+
+        compose-go@v2.9.1:types/types.go ParsePortConfig sorts the `port/proto` keys as
+        strings, so `8-12` comes out as 10, 11, 12, 8, 9.
+        """
+        if self.count == 1:
+            return [self]
+        first = int(self.published) if self.published else None
+        entries = [
+            replace(
+                self,
+                target=self.target + i,
+                published=None if first is None else str(first + i),
+                count=1,
+            )
+            for i in range(self.count)
+        ]
+        entries.sort(key=lambda spec: f"{spec.target}/{spec.protocol}")
+        return entries
 
 
 def parse_host_range(published: str | None) -> tuple[int, int] | None:
@@ -89,8 +126,7 @@ class PortBinding:
     @property
     def is_pool(self) -> bool:
         """A host range for one container port: the engine takes one free port out of it."""
-        rng = self.host_range
-        return rng is not None and rng[0] != rng[1]
+        return self.spec.is_pool
 
 
 @dataclass(frozen=True)
@@ -158,3 +194,7 @@ class Project:
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return self.diagnostics
+
+    def entries(self) -> list[tuple[PortBinding, PortSpec]]:
+        """Every port entry exactly as `docker compose config` prints them, runs expanded."""
+        return [(b, spec) for b in self.bindings for spec in b.spec.expand()]

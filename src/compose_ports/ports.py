@@ -352,18 +352,18 @@ def _parse_short(text: str) -> tuple[PortSpec, ...]:
             published = str(host_start) if host_start == host_end else f"{host_start}-{host_end}"
         return (PortSpec(target=start, published=published, host_ip=host_ip, protocol=proto),)
 
-    size = end - start + 1
-    mappings: list[tuple[str, PortSpec]] = []
-    for i in range(size):
-        # Equal-length ranges map one to one (nat.go); a single container port was handled above.
-        published = str(host_start + i) if host else None
-        target = start + i
-        spec = PortSpec(target=target, published=published, host_ip=host_ip, protocol=proto)
-        mappings.append((f"{target}/{proto}", spec))
-    # compose-go@v2.9.1:types/types.go ParsePortConfig sorts the "port/proto" keys as strings,
-    # so "8-12" comes out as 10, 11, 12, 8, 9 [V].
-    mappings.sort(key=lambda pair: pair[0])
-    return tuple(spec for _, spec in mappings)
+    # Equal-length ranges map one to one (nat.go); a single container port was handled above.
+    # One run stands for them all: PortSpec.expand gives Compose's order (sorted as strings).
+    published = str(host_start) if host else None
+    return (
+        PortSpec(
+            target=start,
+            published=published,
+            host_ip=host_ip,
+            protocol=proto,
+            count=end - start + 1,
+        ),
+    )
 
 
 # --- Items and long syntax ----------------------------------------------------------------

@@ -309,6 +309,9 @@ class _Converter:
         self.sizes: dict[int, int] = {}
         self.nodes = 0
         self.expanded = 0
+        # compose-go's reset processor does not descend into an `!override` node: below one,
+        # `!reset` and `!override` are plain values (a `!reset null` is a null) [V].
+        self.overridden = 0
 
     def src(self, node: Any) -> Source:
         mark = node.start_mark
@@ -353,16 +356,16 @@ class _Converter:
         if tag == _IMPLICIT or tag in allowed:
             return None
         if tag in (RESET_TAG, OVERRIDE_TAG):
-            return tag
+            return None if self.overridden else tag
         raise self.error(node, f"unsupported YAML tag {tag!r}: compose-ports constructs no objects")
 
     def scalar(self, node: Any) -> Any:
         tag = node.tag
         text: str = node.value
         src = self.src(node)
-        if tag == RESET_TAG:
+        if tag == RESET_TAG and not self.overridden:
             return Reset(src)
-        if tag == OVERRIDE_TAG:
+        if tag in (RESET_TAG, OVERRIDE_TAG):
             # `!override` on a scalar replaces it, which is what a later file does anyway.
             tag = _IMPLICIT if not node.style else _STR_TAG
         if tag == _IMPLICIT:
@@ -398,6 +401,15 @@ class _Converter:
 
     def sequence(self, node: Any) -> YSeq:
         tag = self.check_tag(node, {"tag:yaml.org,2002:seq"})
+        if tag == OVERRIDE_TAG:
+            self.overridden += 1
+            try:
+                return self._sequence(node, tag)
+            finally:
+                self.overridden -= 1
+        return self._sequence(node, tag)
+
+    def _sequence(self, node: Any, tag: str | None) -> YSeq:
         seq = YSeq(self.src(node), tag)
         plain = True
         for child in node.value:
@@ -414,6 +426,15 @@ class _Converter:
 
     def mapping(self, node: Any) -> YMap:
         tag = self.check_tag(node, {"tag:yaml.org,2002:map"})
+        if tag == OVERRIDE_TAG:
+            self.overridden += 1
+            try:
+                return self._mapping(node, tag)
+            finally:
+                self.overridden -= 1
+        return self._mapping(node, tag)
+
+    def _mapping(self, node: Any, tag: str | None) -> YMap:
         result = YMap(self.src(node), tag)
         plain = True
         merged: list[tuple[YMap, Source]] = []

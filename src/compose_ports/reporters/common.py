@@ -26,12 +26,23 @@ def _display(path: str, base: str) -> str:
 
 def host_address(binding: PortBinding) -> str:
     """`127.0.0.1:8080/tcp`, `[::1]:8080/tcp`, `8000-9000/tcp`, `*/tcp` for an ephemeral port."""
+    rng = binding.host_range
     published = binding.spec.published or "*"
+    if rng and binding.spec.count > 1:
+        published = f"{rng[0]}-{rng[1]}"
     ip = binding.spec.host_ip
     if ip and ":" in ip:
         ip = f"[{ip}]"
     address = f"{ip}:{published}" if ip else published
     return f"{address}/{binding.spec.protocol}"
+
+
+def container_port(binding: PortBinding) -> str:
+    """`80/tcp`, or `8000-8010/tcp` for a run of entries."""
+    spec = binding.spec
+    if spec.count > 1:
+        return f"{spec.target}-{spec.target + spec.count - 1}/{spec.protocol}"
+    return f"{spec.target}/{spec.protocol}"
 
 
 def port_sort_key(binding: PortBinding) -> tuple:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compose_ports.model import PortBinding, Project
+from compose_ports.model import PortBinding, PortSpec, Project
 from compose_ports.reporters.common import display_path
 
 VERSION = 1
 
 
-def port_entry(binding: PortBinding, cwd: str | None = None) -> dict[str, Any]:
-    spec = binding.spec
+def port_entry(binding: PortBinding, spec: PortSpec, cwd: str | None = None) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "service": binding.service,
         "host_ip": spec.host_ip,
@@ -39,7 +38,7 @@ def project_entry(project: Project, cwd: str | None = None) -> dict[str, Any]:
         "directory": display_path(project.directory, cwd),
         "stack": project.stack,
         "files": [display_path(f, cwd) for f in project.files],
-        "ports": [port_entry(b, cwd) for b in project.bindings],
+        "ports": [port_entry(b, spec, cwd) for b, spec in project.entries()],
         "inactive": [
             {"service": s.name, "profiles": list(s.profiles)}
             for s in project.services

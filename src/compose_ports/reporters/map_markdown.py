@@ -1,48 +1,129 @@
-"""`map --format markdown`: a port registry a team can commit."""
+"""`map --format markdown`: the port registry a team commits, one table per machine.
+
+It is committed and diffed, so it is deterministic: no timestamps, no absolute paths below the
+current directory, rows in host-port order. Everything shown is computed by `registry_view`.
+"""
 
 from __future__ import annotations
 
-from compose_ports.model import Project
-from compose_ports.reporters.common import display_path, port_sort_key
+from compose_ports.reporters.common import display_path
+from compose_ports.reporters.registry_view import HostGroup, Peer, RegistryView, Row
+
+HEADER = (
+    "Host port",
+    "Protocol",
+    "Host IP",
+    "Service",
+    "Stack",
+    "Project",
+    "Container port",
+    "Category",
+    "Variable",
+    "Source",
+    "Conflict",
+)
+# Ports and container ports right-aligned, as numbers read best.
+ALIGN = ("---:", "---", "---", "---", "---", "---", "---:", "---", "---", "---", "---")
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    # A pipe ends the cell and a newline the row, whatever the text is.
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def render(projects: list[Project], cwd: str | None = None) -> str:
-    out = ["# Host ports", ""]
-    for project in projects:
-        stack = f" (stack `{project.stack}`)" if project.stack else ""
-        out.append(f"## {project.name}{stack}")
-        out.append("")
-        out.append("Files: " + ", ".join(f"`{display_path(f, cwd)}`" for f in project.files))
-        out.append("")
-        bindings = sorted(project.bindings, key=port_sort_key)
-        if not bindings:
-            out += ["No published ports.", ""]
-            continue
-        out.append(
-            "| Host port | Protocol | Host IP | Service | Container port | Variable | Source |"
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def peer_name(peer: Peer) -> str:
+    return "its own replicas" if peer.itself else f"{peer.service} ({peer.stack})"
+
+
+def peer_text(peer: Peer) -> str:
+    # A pool that overlaps others but keeps free ports is CP101's warning, not a sure failure.
+    what = "conflict" if peer.certain else "pool overlap"
+    return f"{what} with {peer_name(peer)}"
+
+
+def container_text(row: Row) -> str:
+    if row.container_end != row.container_port:
+        return f"{row.container_port}-{row.container_end}"
+    return str(row.container_port)
+
+
+def category_text(row: Row) -> str:
+    category = row.category or ""
+    if row.service_category and row.service_category != row.category:
+        # The port sits in another category's range than its service claims (CP201's case).
+        return f"{category} (service: {row.service_category})".strip()
+    return category
+
+
+def _row(row: Row, cwd: str | None) -> str:
+    port = row.published or "(ephemeral)"
+    conflict = ""
+    if row.conflict:
+        port = f"**{port}**"
+        conflict = "⚠ " + "; ".join(peer_text(p) for p in row.peers)
+    cells = (
+        port,
+        row.protocol,
+        row.host_ip or "all",
+        row.service,
+        row.stack or "",
+        row.project,
+        container_text(row),
+        category_text(row),
+        _code(row.variable or ""),
+        _code(f"{display_path(row.file, cwd)}:{row.line}"),
+        conflict,
+    )
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _group(group: HostGroup, level: str, cwd: str | None) -> list[str]:
+    out = [f"{level} {group.title}", ""]
+    if group.host is not None:
+        stacks = ", ".join(
+            f"`{m.title}` (" + ", ".join(_code(display_path(f, cwd)) for f in m.files) + ")"
+            for m in group.members
         )
-        out.append("|---|---|---|---|---|---|---|")
-        for b in bindings:
-            source = f"{display_path(b.source.file, cwd)}:{b.source.line}"
-            out.append(
-                "| "
-                + " | ".join(
-                    _cell(c)
-                    for c in (
-                        b.spec.published or "(ephemeral)",
-                        b.spec.protocol,
-                        b.spec.host_ip or "all",
-                        b.service,
-                        str(b.spec.target),
-                        f"`{b.variable}`" if b.variable else "",
-                        f"`{source}`",
-                    )
-                )
-                + " |"
-            )
-        out.append("")
+        out += [f"Stacks: {stacks}", ""]
+    else:
+        files = [_code(display_path(f, cwd)) for m in group.members for f in m.files]
+        out += ["Files: " + ", ".join(files), ""]
+    if group.conflicts:
+        out += [f"⚠ **{group.conflicts} bindings in conflict** on this machine.", ""]
+    if group.rows:
+        out.append("| " + " | ".join(HEADER) + " |")
+        out.append("|" + "|".join(ALIGN) + "|")
+        out += [_row(row, cwd) for row in group.rows]
+    else:
+        out.append("No published ports.")
+    out.append("")
+    if group.ranges:
+        legend = " · ".join(f"`{b.name}` {b.start}-{b.end}" for b in group.ranges)
+        policy = f" (`{display_path(group.config, cwd)}`)" if group.config else ""
+        out += [f"Policy ranges{policy}: {legend}", ""]
+    return out
+
+
+def render(view: RegistryView, cwd: str | None = None) -> str:
+    out = [
+        "# Port registry",
+        "",
+        "The host ports that each machine's stacks publish, by host port. Generated by "
+        "`compose-ports map --format markdown`: regenerate it rather than edit it.",
+        "",
+    ]
+    for group in view.hosts:
+        out += _group(group, "##", cwd)
+    if view.unhosted:
+        out += ["## Stacks on no host", ""]
+        if view.hosts:
+            out += ["No `hosts:` group of their config names these.", ""]
+        for group in view.unhosted:
+            out += _group(group, "###", cwd)
+    if not view.groups:
+        out += ["No compose projects found.", ""]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from compose_ports.model import Project
-from compose_ports.reporters.common import display_path, host_address, port_sort_key
+from compose_ports.reporters.common import (
+    container_port,
+    display_path,
+    host_address,
+    port_sort_key,
+)
 
 HEADER = ("HOST PORT", "SERVICE", "TARGET", "SOURCE", "VARIABLE")
 
@@ -21,7 +26,7 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
             (
                 host_address(b),
                 b.service,
-                f"{b.spec.target}/{b.spec.protocol}",
+                container_port(b),
                 f"{display_path(b.source.file, cwd)}:{b.source.line}",
                 b.variable or "",
             )

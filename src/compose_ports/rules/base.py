@@ -124,10 +124,16 @@ def describe(binding: PortBinding) -> str:
     """`8080->80/tcp` or `127.0.0.1:8080->80/tcp`, as people write it."""
     spec = binding.spec
     ip = spec.host_ip
+    rng = spec.host_range()
     host = spec.published or "(ephemeral)"
+    if rng and spec.count > 1:
+        host = f"{rng[0]}-{rng[1]}"
     if ip:
         host = f"[{ip}]:{host}" if ":" in ip else f"{ip}:{host}"
-    return f"{host}->{spec.target}/{spec.protocol}"
+    target = str(spec.target)
+    if spec.count > 1:
+        target = f"{spec.target}-{spec.target + spec.count - 1}"
+    return f"{host}->{target}/{spec.protocol}"
 
 
 def where(project: Project) -> str:

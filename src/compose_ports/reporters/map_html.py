@@ -1,0 +1,575 @@
+"""`map --format html`: the port registry as one self-contained page, with a picture per machine.
+
+The page must open anywhere, offline, from a CI artifact or a mail attachment: inline CSS and
+inline SVG only, no script, no font, image or stylesheet from the network. Every text from the
+model goes through `html.escape`, attributes included.
+
+For each machine: an axis of the whole port space with the policy ranges as coloured bands and
+every binding as a flag (a pole on the axis, its service and port beside it; the SVG <title>
+gives the details as a tooltip, and a click jumps to its table row), conflicts in red; then the
+table of the same rows as the markdown registry. What is shown comes from `registry_view`; this
+module only lays it out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+
+from compose_ports.reporters.common import display_path
+from compose_ports.reporters.map_markdown import (
+    category_text,
+    container_text,
+    peer_name,
+    peer_text,
+)
+from compose_ports.reporters.registry_view import HostGroup, RegistryView, Row
+
+RED = "#d62728"  # conflicts, and nothing else: red must mean "will not start"
+INK = "#1e293b"
+MUTED = "#64748b"
+NO_CATEGORY = "#94a3b8"
+# Range colours in the config's order; no red in it, so that red stays the conflicts'.
+PALETTE = (
+    "#2563eb",  # blue
+    "#059669",  # green
+    "#d97706",  # amber
+    "#7c3aed",  # violet
+    "#0891b2",  # cyan
+    "#a16207",  # ochre
+    "#db2777",  # pink
+    "#4d7c0f",  # olive
+)
+
+# The port axis. A linear axis of 1-65535 squeezes 80, 443 and the whole 3000-9999 zone, where
+# development servers and team policy ranges usually live, into the first sixth of the width,
+# while a plain logarithmic one spends as much width on 1-10 as on 10000-65535 and piles up
+# 8000-8999. So the axis is piecewise: the well-known ports on a log scale (22, 80 and 443 stay
+# apart), then linear pieces whose widths follow where ports are actually published, with half
+# the width for 3000-9999 (about 0.1 px per port: a range of 1000 ports is a ~90 px band).
+# (first port, last port, share of the width, logarithmic, caption)
+SEGMENTS: tuple[tuple[int, int, float, bool, str], ...] = (
+    (1, 1023, 0.13, True, "well-known 1-1023 (log scale)"),
+    (1024, 2999, 0.07, False, "1024-2999"),
+    (3000, 9999, 0.50, False, "3000-9999"),
+    (10000, 29999, 0.12, False, "10000-29999"),
+    (30000, 65535, 0.18, False, "30000-65535 (high, ephemeral)"),
+)
+TICKS = (1, 10, 100, 1024, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000)
+TICKS_END = (40000, 50000, 65535)
+
+WIDTH = 1280  # the SVG's own units; CSS scales it down on narrow screens
+MARGIN = 24
+LANE = 17  # the height of one row of labels above the axis
+FONT = 11  # labels are monospace, so that their width is known without measuring text
+CHAR = 0.62 * FONT  # DejaVu Sans Mono, Menlo and Consolas are all about 0.6 em wide
+TRACK = 26  # the height of the axis band
+
+
+def _x(port: float) -> float:
+    """The x of a port: the left edge of its place on the axis (port 65536 is the right end)."""
+    left = MARGIN
+    span = WIDTH - 2 * MARGIN
+    for first, last, share, log, _ in SEGMENTS:
+        if port <= last + 1:
+            if log:
+                fraction = math.log(max(port, first)) / math.log(last + 1)
+            else:
+                fraction = (port - first) / (last + 1 - first)
+            return left + span * share * max(0.0, min(1.0, fraction))
+        left += span * share
+    return WIDTH - MARGIN
+
+
+@dataclass(frozen=True)
+class _Flag:
+    """One flag of the picture: a pole on the axis, its label in a lane above it.
+
+    A flag stands for a binding, or for a run of bindings of one service on consecutive host
+    ports: Compose expands `"9000-9100:9000-9100"` into 101 bindings, which one flag shows better
+    than 101 (the table keeps every row).
+    """
+
+    rows: tuple[int, ...]  # the rows' indices in the group, by port
+    start: int
+    end: int
+    x: float
+    text: str
+    text_start: float
+    text_end: float
+    anchor: str  # "start": the label right of its pole; "end": left of it, at the right edge
+
+    @property
+    def left(self) -> float:
+        return min(self.x, self.text_start)
+
+    @property
+    def right(self) -> float:
+        return max(self.x, self.text_end)
+
+
+MAX_LANES = 16  # beyond that a label is left out (the marker and its tooltip stay)
+GAP = 8  # between two labels of one lane
+
+
+def _flags(group: HostGroup) -> list[_Flag]:
+    runs: list[list[int]] = []
+    current: dict[tuple, list[int]] = {}
+    for index, row in enumerate(group.rows):
+        if row.start is None or row.end is None:
+            continue  # ephemeral: no place on the axis
+        # Only the entries one written range expands to: two entries that happen to be
+        # neighbours (5432 in the base file, 5433 in the override) stay two flags.
+        key = (row.service, row.stack, row.project, row.file, row.line, row.column, row.protocol)
+        run = current.get(key)
+        if run is not None:
+            last = group.rows[run[-1]]
+            if (
+                last.end is not None
+                and row.start == last.end + 1
+                and row.container_port == last.container_end + 1
+                and (row.host_ip, row.conflict) == (last.host_ip, last.conflict)
+            ):
+                run.append(index)
+                continue
+        current[key] = run = [index]
+        runs.append(run)
+    flags = []
+    for run in runs:
+        first, last = group.rows[run[0]], group.rows[run[-1]]
+        assert first.start is not None and last.end is not None
+        start, end = first.start, last.end
+        x = _x(start) if start == end else (_x(start) + _x(end + 1)) / 2  # a range: its middle
+        ports = str(start) if start == end else f"{start}-{end}"
+        protocol = "" if first.protocol == "tcp" else f"/{first.protocol}"
+        text = f"{first.service} {ports}{protocol}"
+        width = len(text) * CHAR
+        if x + 4 + width <= WIDTH - 4:
+            flags.append(_Flag(tuple(run), start, end, x, text, x + 4, x + 4 + width, "start"))
+        else:
+            flags.append(_Flag(tuple(run), start, end, x, text, x - 4 - width, x - 4, "end"))
+    return flags
+
+
+def _lanes(flags: list[_Flag]) -> dict[int, int]:
+    """The lane of each flag (by position in flags), or -1 when its label finds no room.
+
+    The lowest lane where its label hides no label and no pole: a pole runs from its label's
+    lane down to the axis, so a label must keep clear of every pole from a higher lane, and its
+    own pole of every label in a lower lane. Placing the flags from right to left makes clusters
+    (8000, 8001, 8002...) climb as a staircase to the left, where no pole crosses a label. The
+    few labels turned to the left of their pole (at the right edge) climb the other way, so they
+    are placed first, from left to right.
+    """
+    order = sorted(
+        range(len(flags)),
+        key=lambda i: (0, flags[i].x, i) if flags[i].anchor == "end" else (1, -flags[i].x, i),
+    )
+    # Placed flags by slices of the width, so that a flag is checked only against its neighbours.
+    slices: dict[int, list[tuple[_Flag, int]]] = {}
+    lanes: dict[int, int] = {}
+    for i in order:
+        flag = flags[i]
+        first, last = int((flag.left - GAP - 4) // 64), int((flag.right + GAP + 4) // 64)
+        near = {id(f): (f, lane) for n in range(first, last + 1) for f, lane in slices.get(n, ())}
+        lane = next((n for n in range(MAX_LANES) if _fits(flag, n, near.values())), -1)
+        lanes[i] = lane
+        if lane >= 0:
+            for n in range(int(flag.left // 64), int(flag.right // 64) + 1):
+                slices.setdefault(n, []).append((flag, lane))
+    return lanes
+
+
+def _fits(flag: _Flag, lane: int, placed: Iterable[tuple[_Flag, int]]) -> bool:
+    for other, other_lane in placed:
+        if other_lane == lane:
+            if flag.text_start < other.text_end + GAP and other.text_start < flag.text_end + GAP:
+                return False
+        elif other_lane > lane:
+            if flag.text_start - 2 <= other.x <= flag.text_end + 2:
+                return False
+        elif other.text_start - 2 <= flag.x <= other.text_end + 2:
+            return False
+    return True
+
+
+def _colours(group: HostGroup) -> dict[str, str]:
+    return {band.name: PALETTE[i % len(PALETTE)] for i, band in enumerate(group.ranges)}
+
+
+def _row_id(group_index: int, row_index: int) -> str:
+    return f"g{group_index}-r{row_index}"
+
+
+def _address(row: Row) -> str:
+    ip = row.host_ip or "*"
+    if ":" in ip:
+        ip = f"[{ip}]"
+    return f"{ip}:{row.published or '(ephemeral)'}"
+
+
+def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
+    row = group.rows[flag.rows[0]]
+    if len(flag.rows) == 1:
+        address = f"{_address(row)} -> container {container_text(row)}/{row.protocol}"
+    else:
+        last = group.rows[flag.rows[-1]]
+        address = (
+            f"{len(flag.rows)} bindings, host ports {flag.start}-{flag.end}/{row.protocol} "
+            f"-> container {row.container_port}-{last.container_end}"
+        )
+    lines = [
+        f"{row.service} (stack {row.stack_title}, project {row.project})",
+        address,
+        f"category: {category_text(row) or 'none'}",
+        f"{display_path(row.file, cwd)}:{row.line}",
+    ]
+    if row.variable:
+        lines.append(f"variable: {row.variable}")
+    if row.conflict:
+        peers = {peer_text(p): None for i in flag.rows for p in group.rows[i].peers}
+        lines += [f"\u26a0 {peer}" for peer in peers]
+    return "\n".join(lines)
+
+
+def _svg(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, int]:
+    """The picture, and how many of its flags found no room for their label."""
+    colours = _colours(group)
+    flags = _flags(group)
+    lanes = _lanes(flags)
+    lane_count = max(lanes.values(), default=-1) + 1
+    top = 12
+    track = top + lane_count * LANE + 10  # the axis band's top edge
+    bottom = track + TRACK
+    height = bottom + 62
+    e = escape
+    out = [
+        f'<svg class="portmap" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="host ports of {e(group.title)}">',
+        f"<title>Host ports of {e(group.title)}</title>",
+    ]
+    # The pieces of the axis, shaded alternately so that the change of scale shows.
+    left = float(MARGIN)
+    for n, (first, last, _, _, caption) in enumerate(SEGMENTS):
+        right = _x(last + 1)
+        shade = "#f1f5f9" if n % 2 == 0 else "#e2e8f0"
+        out.append(
+            f'<rect x="{left:.1f}" y="{track}" width="{right - left:.1f}" height="{TRACK}" '
+            f'fill="{shade}"><title>{first}-{last}</title></rect>'
+        )
+        out.append(
+            f'<text class="caption" x="{(left + right) / 2:.1f}" y="{bottom + 54}" '
+            f'text-anchor="middle">{e(caption)}</text>'
+        )
+        if n:
+            out.append(
+                f'<line x1="{left:.1f}" x2="{left:.1f}" y1="{track - 4}" y2="{bottom + 44}" '
+                'class="cut"/>'
+            )
+        left = right
+    # The policy ranges: a translucent band on the axis with a solid edge on top, named below.
+    for band in group.ranges:
+        x1, x2 = _x(band.start), _x(band.end + 1)
+        colour = colours[band.name]
+        out.append(
+            f'<g class="band"><title>{e(band.name)}: {band.start}-{band.end}</title>'
+            f'<rect x="{x1:.1f}" y="{track}" width="{max(x2 - x1, 2):.1f}" height="{TRACK}" '
+            f'fill="{colour}" fill-opacity="0.22"/>'
+            f'<rect x="{x1:.1f}" y="{track}" width="{max(x2 - x1, 2):.1f}" height="3" '
+            f'fill="{colour}"/>'
+            f'<text class="bandname" x="{(x1 + x2) / 2:.1f}" y="{bottom + 14}" '
+            f'text-anchor="middle" fill="{colour}">{e(band.name)}</text></g>'
+        )
+    for port in (*TICKS, *TICKS_END):
+        x = _x(port)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{bottom}" y2="{bottom + 20}" class="tick"/>'
+            f'<text class="ticklabel" x="{x:.1f}" y="{bottom + 32}" '
+            f'text-anchor="middle">{port}</text>'
+        )
+    # The flags, conflicts last so that their red is drawn over anything near them.
+    order = sorted(range(len(flags)), key=lambda i: (group.rows[flags[i].rows[0]].conflict, i))
+    for i in order:
+        flag, lane = flags[i], lanes[i]
+        row = group.rows[flag.rows[0]]
+        colour = RED if row.conflict else colours.get(row.category or "", NO_CATEGORY)
+        mark = ['<g class="flag conflict">' if row.conflict else '<g class="flag">']
+        mark.append(f"<title>{e(_tooltip(group, flag, cwd))}</title>")
+        if flag.start != flag.end:
+            x1, x2 = _x(flag.start), _x(flag.end + 1)
+            mark.append(
+                f'<rect x="{x1:.1f}" y="{track + 6}" width="{max(x2 - x1, 3):.1f}" '
+                f'height="{TRACK - 12}" fill="{colour}" fill-opacity="0.7"/>'
+            )
+        if row.conflict:
+            mark.append(
+                f'<rect x="{flag.x - 5:.1f}" y="{track}" width="10" height="{TRACK}" '
+                f'fill="{RED}" fill-opacity="0.25"/>'
+            )
+        lane_y = track - 10 - lane * LANE  # the label's baseline
+        pole_top = lane_y - FONT + 2 if lane >= 0 else track - 6
+        mark.append(
+            f'<line x1="{flag.x:.1f}" x2="{flag.x:.1f}" y1="{pole_top}" y2="{bottom}" '
+            f'stroke="{colour}" stroke-width="{2 if row.conflict else 1.5}"/>'
+        )
+        mark.append(
+            f'<circle cx="{flag.x:.1f}" cy="{track + TRACK / 2:.1f}" '
+            f'r="{4.5 if row.conflict else 3}" fill="{colour}" stroke="#fff" stroke-width="1"/>'
+        )
+        if lane >= 0:
+            text_x = flag.text_start if flag.anchor == "start" else flag.text_end
+            weight = ' font-weight="700"' if row.conflict else ""
+            mark.append(
+                f'<text class="label" x="{text_x:.1f}" y="{lane_y}" text-anchor="{flag.anchor}" '
+                f'fill="{RED if row.conflict else INK}"{weight}>{e(flag.text)}</text>'
+            )
+        mark.append("</g>")
+        out.append(f'<a href="#{_row_id(group_index, flag.rows[0])}">' + "".join(mark) + "</a>")
+    out.append("</svg>")
+    return "\n".join(out), sum(1 for lane in lanes.values() if lane < 0)
+
+
+HEADER = (
+    "Host port",
+    "Protocol",
+    "Host IP",
+    "Service",
+    "Stack",
+    "Project",
+    "Container",
+    "Category",
+    "Variable",
+    "Source",
+    "Conflicts with",
+)
+NUMERIC = ("Host port", "Container")
+
+
+def _breakable(path: str) -> str:
+    """The escaped path, allowed to wrap after each `/` only: never inside a name."""
+    # Browsers also break at hyphens (`docker-` / `compose.yml`), so each name is kept whole.
+    return "/<wbr>".join(f"<span>{escape(part)}</span>" for part in path.split("/"))
+
+
+def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
+    colours = _colours(group)
+    e = escape
+    out = [
+        '<div class="scroll"><table class="bindings">',
+        "<thead><tr>"
+        + "".join(
+            f'<th class="num">{e(h)}</th>' if h in NUMERIC else f"<th>{e(h)}</th>" for h in HEADER
+        )
+        + "</tr></thead>",
+        "<tbody>",
+    ]
+    for index, row in enumerate(group.rows):
+        colour = colours.get(row.category or "", NO_CATEGORY)
+        category = category_text(row)
+        chip = (
+            f'<span class="chip" style="--c:{colour}">{e(row.category)}</span>'
+            if row.category
+            else '<span class="none">-</span>'
+        )
+        if category != (row.category or ""):
+            # The service claims another category than its port's range (CP201's case).
+            chip += f'<span class="claims">service: {e(row.service_category or "")}</span>'
+        source = _breakable(f"{display_path(row.file, cwd)}:{row.line}")
+        conflict = ""
+        if row.conflict:
+            conflict = "<br>".join(
+                f"&#9888; {e(peer_name(p))}" + ("" if p.certain else " (pool overlap)")
+                for p in row.peers
+            )
+        cells = (
+            f'<td class="num port">{e(row.published or "(ephemeral)")}</td>',
+            f"<td>{e(row.protocol)}</td>",
+            f"<td>{e(row.host_ip or 'all')}</td>",
+            f'<td class="service">{e(row.service)}</td>',
+            f"<td>{e(row.stack or '')}</td>",
+            f"<td>{e(row.project)}</td>",
+            f'<td class="num">{e(container_text(row))}</td>',
+            f'<td class="category">{chip}</td>',
+            f"<td><code>{e(row.variable or '')}</code></td>",
+            f'<td class="source"><code>{source}</code></td>',
+            f'<td class="conflict-cell">{conflict}</td>',
+        )
+        css = ' class="conflict"' if row.conflict else ""
+        out.append(f'<tr id="{_row_id(group_index, index)}"{css}>' + "".join(cells) + "</tr>")
+    out += ["</tbody>", "</table></div>"]
+    return "\n".join(out)
+
+
+def _legend(group: HostGroup) -> str:
+    colours = _colours(group)
+    e = escape
+    items = [
+        f'<li><span class="swatch" style="--c:{colours[b.name]}"></span>'
+        f"<b>{e(b.name)}</b> {b.start}-{b.end}</li>"
+        for b in group.ranges
+    ]
+    items.append(f'<li><span class="swatch" style="--c:{NO_CATEGORY}"></span>no category</li>')
+    items.append(f'<li><span class="swatch" style="--c:{RED}"></span>conflict</li>')
+    return '<ul class="legend">' + "".join(items) + "</ul>"
+
+
+def _section(group: HostGroup, group_index: int, cwd: str | None) -> str:
+    e = escape
+    kind = "host" if group.host is not None else "stack on no host"
+    badge = (
+        f'<span class="badge bad">&#9888; {group.conflicts} in conflict</span>'
+        if group.conflicts
+        else '<span class="badge ok">no conflict</span>'
+    )
+    members = "".join(
+        f'<span class="member" title="{e(", ".join(display_path(f, cwd) for f in m.files))}">'
+        f"{e(m.title)}</span>"
+        for m in group.members
+    )
+    policy = ""
+    if group.config:
+        policy = (
+            f' <span class="policy">policy <code>{e(display_path(group.config, cwd))}</code></span>'
+        )
+    out = [
+        f'<section class="group" id="g{group_index}">',
+        f'<h2><span class="kind">{e(kind)}</span> {e(group.title)} '
+        f'<span class="count">{len(group.rows)} bindings</span> {badge}</h2>',
+        f'<p class="members">{members}{policy}</p>',
+    ]
+    if group.rows:
+        svg, unlabelled = _svg(group, group_index, cwd)
+        out.append('<figure class="picture">' + svg)
+        notes = []
+        ephemeral = sum(1 for row in group.rows if row.start is None)
+        if ephemeral:
+            notes.append(
+                f"Not on the axis: {ephemeral} binding(s) whose host port the engine picks "
+                "(ephemeral)."
+            )
+        if unlabelled:
+            notes.append(f"{unlabelled} marker(s) left without a label for room: hover them.")
+        if notes:
+            out.append(f"<figcaption>{' '.join(notes)}</figcaption>")
+        out.append("</figure>")
+        out.append(_legend(group))
+        out.append(_table(group, group_index, cwd))
+    else:
+        out.append("<p>No published ports.</p>")
+    out.append("</section>")
+    return "\n".join(out)
+
+
+# The colours the SVG attributes use, for the stylesheet too.
+CSS_VARIABLES = (
+    f":root {{ color-scheme: light; --red: {RED}; --ink: {INK}; --muted: {MUTED}; "
+    f"--label: {FONT}px; }}"
+)
+CSS = """
+* { box-sizing: border-box; }
+body { margin: 0; background: #f8fafc; color: var(--ink);
+  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
+main { max-width: 1340px; margin: 0 auto; padding: 24px 20px 48px; }
+h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
+.lead { color: var(--muted); margin: 0 0 14px; }
+nav { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 20px; }
+nav a { text-decoration: none; color: var(--ink); background: #fff; border: 1px solid #e2e8f0;
+  border-radius: 999px; padding: 3px 12px; font-size: 13px; }
+nav a.bad { border-color: var(--red); color: var(--red); font-weight: 600; }
+.group { background: #fff; border: 1px solid #e2e8f0; border-radius: 10px;
+  padding: 18px 20px 20px; margin: 0 0 24px; box-shadow: 0 1px 2px rgba(15, 23, 42, .05); }
+h2 { font-size: 20px; margin: 0 0 6px; display: flex; align-items: baseline; gap: 10px;
+  flex-wrap: wrap; }
+h3 { font-size: 17px; margin: 28px 0 12px; color: var(--muted); }
+.kind { font-size: 11px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted);
+  font-weight: 600; }
+.count { font-size: 13px; color: var(--muted); font-weight: 400; }
+.badge { font-size: 12px; border-radius: 999px; padding: 1px 10px; font-weight: 600; }
+.badge.bad { background: var(--red); color: #fff; }
+.badge.ok { background: #dcfce7; color: #166534; }
+.members { margin: 0 0 12px; color: var(--muted); font-size: 13px; }
+.member { display: inline-block; background: #f1f5f9; color: var(--ink); border-radius: 6px;
+  padding: 1px 8px; margin-right: 6px; font-weight: 600; }
+.policy { margin-left: 6px; }
+figure.picture { margin: 0; overflow-x: auto; }
+svg.portmap { display: block; max-width: 100%; height: auto; }
+svg .label { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: var(--label); }
+svg .ticklabel { font: 10px "DejaVu Sans Mono", Menlo, Consolas, monospace; fill: var(--muted); }
+svg .bandname { font: 600 11px system-ui, "DejaVu Sans", sans-serif; }
+svg .caption { font: italic 11px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
+svg .tick { stroke: #94a3b8; stroke-width: 1; }
+svg .cut { stroke: #cbd5e1; stroke-width: 1; stroke-dasharray: 3 3; }
+svg a:hover .label { text-decoration: underline; }
+figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 0;
+  margin: 10px 0 14px; font-size: 13px; }
+.legend li { display: flex; align-items: center; gap: 6px; }
+.swatch { width: 14px; height: 14px; border-radius: 3px; background: var(--c);
+  display: inline-block; }
+table.bindings { width: 100%; border-collapse: collapse; font-size: 13px; }
+.bindings th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .05em;
+  color: var(--muted); border-bottom: 2px solid #e2e8f0; padding: 6px 7px; white-space: nowrap; }
+.bindings td { padding: 5px 7px; border-bottom: 1px solid #f1f5f9; vertical-align: top;
+  white-space: nowrap; }
+.bindings td.source, .bindings td.conflict-cell { white-space: normal; }
+.bindings tbody tr:nth-child(even) { background: #fafbfc; }
+.bindings td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.bindings td.port { font-weight: 700; }
+.bindings td.service { font-weight: 600; }
+.bindings td.conflict-cell { min-width: 150px; }
+.bindings td.source code { font-size: 11px; }
+.bindings td.source span { white-space: nowrap; }
+.bindings th.num { text-align: right; }
+.claims { display: block; font-size: 11px; color: var(--muted); white-space: nowrap; }
+.scroll { overflow-x: auto; }
+.bindings code { font: 12px "DejaVu Sans Mono", Menlo, Consolas, monospace; color: #334155; }
+.bindings tr.conflict, .bindings tbody tr.conflict:nth-child(even) { background: #fef2f2; }
+.bindings tr.conflict td:first-child { box-shadow: inset 3px 0 0 var(--red); }
+.bindings tr.conflict td.port, .bindings td.conflict-cell { color: var(--red); font-weight: 700; }
+.bindings tr:target { outline: 2px solid #2563eb; outline-offset: -2px; }
+.chip { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 12px;
+  font-weight: 600; color: var(--c); background: color-mix(in srgb, var(--c) 14%, white); }
+.none { color: #cbd5e1; }
+footer { color: var(--muted); font-size: 12px; text-align: center; }
+"""
+
+
+def render(view: RegistryView, cwd: str | None = None) -> str:
+    e = escape
+    total = len(view.rows)
+    lead = f"{len(view.groups)} machine(s) or stack(s), {total} binding(s)"
+    lead += f", {view.conflicts} in conflict." if view.conflicts else ", no conflict."
+    links = []
+    for i, group in enumerate(view.groups):
+        if group.conflicts:
+            links.append(
+                f'<a href="#g{i}" class="bad">{e(group.title)} &#9888; {group.conflicts}</a>'
+            )
+        else:
+            links.append(f'<a href="#g{i}">{e(group.title)}</a>')
+    nav = "".join(links)
+    body: list[str] = []
+    for i, group in enumerate(view.groups):
+        if group.host is None and (i == 0 or view.groups[i - 1].host is not None):
+            body.append("<h3>Stacks on no host</h3>")
+        body.append(_section(group, i, cwd))
+    if not view.groups:
+        body.append("<p>No compose projects found.</p>")
+    page = (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "<title>Port registry</title>\n"
+        f"<style>\n{CSS_VARIABLES}{CSS}</style>\n</head>\n<body>\n<main>\n"
+        "<h1>Port registry</h1>\n"
+        f'<p class="lead">{e(lead)} Hover a flag for its details; click it for its row.</p>\n'
+        f"<nav>{nav}</nav>\n" + "\n".join(body) + "\n"
+        "<footer>Generated by <code>compose-ports map --format html</code>.</footer>\n"
+        "</main>\n</body>\n</html>\n"
+    )
+    # Pure ASCII (`&#9888;` for the warning sign, the same for names): the page survives any
+    # terminal encoding it is printed through, and a mail or CI artifact viewer's guess.
+    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")

@@ -1,0 +1,256 @@
+"""What the port-registry outputs (`map --format markdown|html`) show, computed once.
+
+Reporters format and never compute, so everything the registry needs beyond the model is decided
+here: which machine each binding lands on, which policy category it falls in, and which bindings
+collide there. `build(workspace)` returns a frozen view; `map_markdown` and `map_html` only lay
+it out.
+
+The groups are the machines: every `hosts:` group of a config, with the bindings of all its
+stacks, then one group per project that runs on no declared host (titled by its stack, or by its
+project name). A stack on two hosts appears under both, because its ports take room on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compose_ports.config import Config, PortRange
+from compose_ports.hostmap import Collision, HostPortMap, claim_for
+from compose_ports.model import PortBinding, Project, Service
+from compose_ports.reporters.common import port_sort_key
+from compose_ports.rules.base import LintContext
+from compose_ports.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Band:
+    """A policy range of the host's config: the picture's coloured band and the legend."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The other side of a collision, as the reader needs it to find the binding."""
+
+    service: str
+    stack: str  # the stack, or the project name of a project without a stack
+    ports: str  # the overlapping host ports: "8000" or "8000-8010"
+    protocol: str
+    certain: bool  # False: a pool overlaps it but keeps free ports (CP101's warning case)
+    itself: bool = False  # the binding's own replicas on one fixed host port
+
+
+@dataclass(frozen=True)
+class Row:
+    """One published port on one machine."""
+
+    published: str | None  # "8000", "8000-8010" (a pool or a run), None when ephemeral
+    start: int | None  # the host-port interval, None when the engine picks the port
+    end: int | None
+    protocol: str
+    host_ip: str | None  # None binds every interface
+    service: str
+    stack: str | None
+    project: str
+    container_port: int
+    container_end: int  # the last container port of a run (`"9000-9100:9000-9100"`), else the same
+    category: str | None  # the range holding the port, else the service's category
+    service_category: str | None  # the service's own category (by name or image), if any
+    variable: str | None
+    file: str  # absolute; reporters make it relative
+    line: int
+    column: int
+    peers: tuple[Peer, ...] = ()
+
+    @property
+    def conflict(self) -> bool:
+        """Whether the binding collides with another one (or with itself) on this machine."""
+        return bool(self.peers)
+
+    @property
+    def stack_title(self) -> str:
+        return self.stack or self.project
+
+
+@dataclass(frozen=True)
+class Member:
+    """A stack that runs on the machine."""
+
+    project: str
+    stack: str | None
+    directory: str
+    files: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return self.stack or self.project
+
+
+@dataclass(frozen=True)
+class HostGroup:
+    title: str  # the host name, or the stack/project of a project on no host
+    host: str | None  # None: a project that no `hosts:` group of its config names
+    config: str | None  # the config file that declares the host and the ranges
+    members: tuple[Member, ...]
+    ranges: tuple[Band, ...]
+    rows: tuple[Row, ...]  # sorted by host port, ephemeral ones last
+
+    @property
+    def conflicts(self) -> int:
+        return sum(1 for row in self.rows if row.conflict)
+
+
+@dataclass(frozen=True)
+class RegistryView:
+    groups: tuple[HostGroup, ...]
+
+    @property
+    def hosts(self) -> tuple[HostGroup, ...]:
+        return tuple(g for g in self.groups if g.host is not None)
+
+    @property
+    def unhosted(self) -> tuple[HostGroup, ...]:
+        return tuple(g for g in self.groups if g.host is None)
+
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        return tuple(row for group in self.groups for row in group.rows)
+
+    @property
+    def conflicts(self) -> int:
+        return sum(group.conflicts for group in self.groups)
+
+
+def build(workspace: Workspace) -> RegistryView:
+    context = LintContext(workspace)
+    groups: list[HostGroup] = []
+    hosted: set[int] = set()
+    for (config, host), projects in workspace.hosts().items():
+        members = config.hosts[host]
+        # The config's order of the stacks, as CP101 uses: the earlier stack is "first".
+        projects = sorted(projects, key=lambda p: members.index(p.stack))
+        hosted.update(id(p) for p in projects)
+        groups.append(_group(context, host, host, config, projects))
+    for project in workspace.projects:
+        if id(project) not in hosted:
+            title = project.stack or project.name
+            groups.append(_group(context, title, None, workspace.config_of(project), [project]))
+    return RegistryView(tuple(groups))
+
+
+@dataclass(frozen=True)
+class _Key:
+    index: int  # the binding's place in the group's list of entries
+
+
+def _group(
+    context: LintContext,
+    title: str,
+    host: str | None,
+    config: Config | None,
+    projects: list[Project],
+) -> HostGroup:
+    ranges = config.ranges if config is not None else ()
+    entries: list[tuple[Project, Service, PortBinding]] = [
+        (project, service, binding)
+        for project in projects
+        for service in project.active_services
+        for binding in service.ports
+    ]
+    host_map = HostPortMap()
+    for index, (_, service, binding) in enumerate(entries):
+        claim = claim_for(binding, _Key(index), replicas=service.replicas or 1)
+        if claim is not None:
+            host_map.add(claim)
+    peers: dict[int, list[Peer]] = {}
+    for collision in host_map.collisions():
+        first: int = collision.first.key.index
+        second: int = collision.second.key.index
+        if first == second:
+            peers.setdefault(first, []).append(_peer(entries[first], collision, itself=True))
+            continue
+        peers.setdefault(first, []).append(_peer(entries[second], collision))
+        peers.setdefault(second, []).append(_peer(entries[first], collision))
+    rows = []
+    for index, (project, service, binding) in enumerate(entries):
+        host_range = binding.host_range
+        spec = binding.spec
+        published = spec.published
+        if spec.count > 1:
+            # One entry for the run Compose expands a range-to-range mapping into: the registry
+            # shows it as the range it was written as, not as thousands of rows.
+            published = f"{host_range[0]}-{host_range[1]}" if host_range else None
+        own_range = context.category(service, project)
+        own = own_range.name if own_range is not None else None
+        rows.append(
+            (
+                _sort_key(binding, project),
+                Row(
+                    published=published,
+                    start=host_range[0] if host_range else None,
+                    end=host_range[1] if host_range else None,
+                    protocol=spec.protocol,
+                    host_ip=spec.host_ip,
+                    service=binding.service,
+                    stack=project.stack,
+                    project=project.name,
+                    container_port=spec.target,
+                    container_end=spec.target + spec.count - 1,
+                    category=_category(ranges, host_range, own),
+                    service_category=own,
+                    variable=binding.variable,
+                    file=binding.source.file,
+                    line=binding.source.line,
+                    column=binding.source.column,
+                    peers=tuple(peers.get(index, ())),
+                ),
+            )
+        )
+    rows.sort(key=lambda item: item[0])
+    return HostGroup(
+        title=title,
+        host=host,
+        config=str(config.path) if config is not None else None,
+        members=tuple(Member(p.name, p.stack, p.directory, p.files) for p in projects),
+        ranges=tuple(Band(r.name, r.start, r.end) for r in ranges),
+        rows=tuple(row for _, row in rows),
+    )
+
+
+def _peer(
+    entry: tuple[Project, Service, PortBinding], collision: Collision, *, itself: bool = False
+) -> Peer:
+    project, _, binding = entry
+    start, end = collision.ports
+    return Peer(
+        service=binding.service,
+        stack=project.stack or project.name,
+        ports=str(start) if start == end else f"{start}-{end}",
+        protocol=binding.spec.protocol,
+        certain=collision.certain,
+        itself=itself,
+    )
+
+
+def _sort_key(binding: PortBinding, project: Project) -> tuple:
+    # By host port first; the stack and the source break ties so that the order is stable.
+    src = binding.source
+    return (*port_sort_key(binding), project.stack or project.name, src.file, src.line, src.column)
+
+
+def _category(
+    ranges: tuple[PortRange, ...], host_range: tuple[int, int] | None, own: str | None
+) -> str | None:
+    """Where the port sits in the policy, else where the service belongs by name or image.
+
+    The port decides first because the registry answers "what is this port?"; a port outside
+    its service's range (CP201's case) still shows the category its service claims.
+    """
+    if host_range is not None:
+        for port_range in ranges:
+            if port_range.start <= host_range[0] and host_range[1] <= port_range.end:
+                return port_range.name
+    return own
