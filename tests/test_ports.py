@@ -41,13 +41,23 @@ from compose_ports.ports import (
     go_quote,
     is_go_ip,
     missing_target_error,
-    parse_item,
     parse_long,
-    parse_short,
     spec_key,
     unicity_key,
     unique_items_error,
 )
+from compose_ports.ports import parse_item as parse_runs
+from compose_ports.ports import parse_short as parse_short_runs
+
+
+def parse_item(item: object) -> list[PortSpec]:
+    """The entries Compose prints for an item: runs (equal-length ranges) expanded."""
+    return [entry for spec in parse_runs(item) for entry in spec.expand()]
+
+
+def parse_short(text: str) -> list[PortSpec]:
+    return [entry for spec in parse_short_runs(text) for entry in spec.expand()]
+
 
 # --- The oracle ---------------------------------------------------------------------------
 

@@ -512,7 +512,7 @@ class _Loader:
         ports = service.get("ports")
         if not isinstance(ports, list):
             return service
-        if all(isinstance(p, _Entry) for p in ports):
+        if all(isinstance(p, (_Entry, _Failed)) for p in ports):
             return service
 
         def record(earlier: Any, later: Any) -> None:
@@ -524,11 +524,14 @@ class _Loader:
             items = unique(items, _first_key, record)
         self.check_unique_items(name, [p for p in items if not isinstance(p, _Entry)], ports)
         parsed: list[_Entry | _Failed] = []
-        for position, item in enumerate(items):
-            if isinstance(item, _Entry):
+        position = 0  # in the list the schema sees: earlier files' entries already expanded
+        for item in items:
+            if isinstance(item, (_Entry, _Failed)):
                 parsed.append(item)
+                position += item.spec.count if isinstance(item, _Entry) else 1
             else:
                 parsed.extend(self.parse_entry(name, item, ports, position))
+                position += 1
         specs = [e.spec for e in parsed if isinstance(e, _Entry)]
         if len(specs) > 1 and _runs_overlap(specs):
             # A run may hold a duplicate of another entry: unicity then needs its entries.
@@ -540,22 +543,14 @@ class _Loader:
         parsed = unique(parsed, _entry_key, record)
         # Errors of the late stages name the entry by its place in the canonical list: ranges
         # expanded and duplicates gone (PortError.compose_text).
-        entries: list[_Entry] = []
-        index = 0
+        entries: list[_Entry | _Failed] = []
         for entry in parsed:
-            if isinstance(entry, _Failed):
-                early = entry.by_position or entry.error.stage in ("schema", "keys")
-                at = entry.position if early else index
-                message = _port_message(entry.error, name, at, entry.src.file)
-                self.problems.add(
-                    Diagnostic(
-                        entry.src.file, entry.src.line, entry.src.column, message, "port", name
-                    )
-                )
-                index += 1
+            if isinstance(entry, _Failed) and entry.error.stage not in _FINAL_STAGES:
+                self.problems.add(entry.diagnostic(name, _index_of(entry, parsed)))
                 continue
+            # Decoding and the host_ip check happen once, on the final model: an entry a later
+            # file replaces never reaches them.
             entries.append(entry)
-            index += entry.spec.count
         updated = _copy_map(service)
         seq = YSeq(getattr(ports, "src", None), getattr(ports, "tag", None))
         seq.extend(entries)
@@ -608,6 +603,23 @@ class _Entry:
         self.src = src
 
 
+# The stages compose-go runs once, on the model of all files, rather than after each file.
+_FINAL_STAGES = ("decode", "ip")
+
+
+def _index_of(failed: _Failed, entries: list[_Entry | _Failed]) -> int:
+    """Where Compose's message puts an entry: its place in the list as the failing stage saw it,
+    the list as written (schema) or the canonical list (ranges expanded, duplicates gone)."""
+    if failed.by_position or failed.error.stage in ("schema", "keys"):
+        return failed.position
+    index = 0
+    for entry in entries:
+        if entry is failed:
+            return index
+        index += entry.spec.count if isinstance(entry, _Entry) else 1
+    return index
+
+
 class _Failed:
     """An entry Compose refuses: kept in place until its index in the list is known."""
 
@@ -620,6 +632,10 @@ class _Failed:
         self.src = src
         self.position = position
         self.by_position = by_position  # named by its place in the list as written
+
+    def diagnostic(self, service: str, index: int) -> Diagnostic:
+        message = _port_message(self.error, service, index, self.src.file)
+        return Diagnostic(self.src.file, self.src.line, self.src.column, message, "port", service)
 
 
 def _first_key(item: Any) -> str:
@@ -742,7 +758,7 @@ def _service(
     profiles = tuple(str(p) for p in raw.get("profiles") or [] if isinstance(p, str))
     active = not profiles or "*" in active_profiles or bool(active_profiles & set(profiles))
     # Inactive services stay known with their ports; Compose checked them all the same.
-    bindings = _bindings(name, raw.get("ports"), env)
+    bindings = _bindings(name, raw.get("ports"), env, problems)
     replicas = _replicas(raw)
     image = raw.get("image")
     network_mode = raw.get("network_mode")
@@ -770,9 +786,14 @@ def _replicas(raw: Mapping) -> int | None:
     return None
 
 
-def _bindings(name: str, ports: Any, env: Environment) -> list[PortBinding]:
+def _bindings(
+    name: str, ports: Any, env: Environment, problems: _Problems
+) -> list[PortBinding]:
     if not isinstance(ports, list):
         return []
+    for entry in ports:
+        if isinstance(entry, _Failed):
+            problems.add(entry.diagnostic(name, _index_of(entry, list(ports))))
     return [
         _binding(name, entry.spec, entry.item, ports, 0, env)
         for entry in ports
