@@ -54,3 +54,23 @@ def port_sort_key(binding: PortBinding) -> tuple:
         binding.spec.host_ip or "",
         binding.service,
     )
+
+
+def json_text(value: object, depth: int, indent: str = "") -> str:
+    """JSON indented down to `depth` levels, each deeper value on one line.
+
+    Python's encoder is pure Python as soon as `indent` is set; one line per finding or port
+    keeps it readable and lets the C encoder do the bulk (a monorepo's report has thousands).
+    """
+    import json
+
+    if depth == 0 or not isinstance(value, (dict, list)) or not value:
+        return json.dumps(value, separators=(", ", ": "))
+    inner = indent + "  "
+    if isinstance(value, dict):
+        items = [
+            f"{inner}{json.dumps(k)}: {json_text(v, depth - 1, inner)}" for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    items = [f"{inner}{json_text(v, depth - 1, inner)}" for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + indent + "]"

@@ -7,12 +7,11 @@ so that consumers never have to guess between "absent" and "none".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from compose_ports.findings import Finding, Related, Severity
-from compose_ports.reporters.common import display_path
+from compose_ports.reporters.common import display_path, json_text
 from compose_ports.reporters.context import ReportContext
 from compose_ports.reporters.lint_text import ordered
 
@@ -70,4 +69,5 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
         "errors": list(context.errors),
         "summary": summary_entry(findings, context),
     }
-    return json.dumps(document, indent=2) + "\n"
+    # One finding per line: readable, and encoded by the C encoder.
+    return json_text(document, depth=2) + "\n"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from compose_ports.model import PortBinding, PortSpec, Project
-from compose_ports.reporters.common import display_path
+from compose_ports.reporters.common import display_path, json_text
 
 VERSION = 1
 
@@ -60,4 +59,5 @@ def project_entry(project: Project, cwd: str | None = None) -> dict[str, Any]:
 
 def render(projects: list[Project], cwd: str | None = None) -> str:
     document = {"version": VERSION, "projects": [project_entry(p, cwd) for p in projects]}
-    return json.dumps(document, indent=2) + "\n"
+    # One port per line: readable, and encoded by the C encoder.
+    return json_text(document, depth=4) + "\n"
