@@ -13,6 +13,7 @@ from pathlib import Path
 
 from compose_ports.config import Config
 from compose_ports.findings import Finding, Severity
+from compose_ports.loading import FileCache
 from compose_ports.rules import RULES, select
 from compose_ports.rules.base import LintContext, Problem, Rule, rule_setting
 from compose_ports.workspace import Workspace, all_diagnostics
@@ -47,7 +48,7 @@ def lint(
     context = LintContext(workspace)
     findings: list[Finding] = []
     seen: set[tuple] = set()
-    comments = _Comments()
+    comments = _Comments(workspace.cache)
     for rule in rules:
         context.rule = rule
         for problem in rule.check(context):
@@ -123,44 +124,56 @@ def _involving(
 
 
 class _Comments:
-    """`# compose-ports: ignore[CP101]` on the line or alone above it; `ignore-file` on top."""
+    """`# compose-ports: ignore[CP101]` on the line or alone above it; `ignore-file` on top.
 
-    def __init__(self) -> None:
-        self.lines: dict[str, list[str]] = {}
+    Each file is scanned once for the marker; most files have none.
+    """
 
-    def _lines(self, file: str) -> list[str]:
-        if file not in self.lines:
-            try:
-                self.lines[file] = decode(Path(file).read_bytes(), file).splitlines()
-            except Exception:  # an unreadable file has no comments; reading it reports it
-                self.lines[file] = []
-        return self.lines[file]
+    def __init__(self, cache: FileCache | None) -> None:
+        self.cache = cache
+        self.files: dict[str, tuple[bool, dict[int, list[set[str] | None]]]] = {}
+
+    def _text(self, file: str) -> str:
+        try:
+            if self.cache is not None:
+                return self.cache.text(file)
+            return decode(Path(file).read_bytes(), file)
+        except Exception:  # an unreadable file has no comments; reading it reports it
+            return ""
+
+    def _scan(self, file: str) -> tuple[bool, dict[int, list[set[str] | None]]]:
+        if file in self.files:
+            return self.files[file]
+        text = self._text(file)
+        whole, marks = False, {}
+        if "compose-ports:" in text:
+            lines = text.splitlines()
+            for line in lines:
+                stripped = line.strip()
+                if stripped and not stripped.startswith("#"):
+                    break
+                whole = whole or bool(_IGNORE_FILE.search(stripped))
+            for number, line in enumerate(lines, start=1):
+                if "compose-ports:" not in line:
+                    continue
+                match = _IGNORE.search(line)
+                if match is None:
+                    continue
+                codes = match.group("codes")
+                names = None if codes is None else {c.strip() for c in codes.split(",")}
+                marks.setdefault(number, []).append(names)
+                if line.strip().startswith("#"):
+                    marks.setdefault(number + 1, []).append(names)
+        self.files[file] = (whole, marks)
+        return whole, marks
 
     def suppressed(self, finding: Finding) -> bool:
-        if not finding.file or "#" not in "".join(self._lines(finding.file)):
+        if not finding.file:
             return False
-        lines = self._lines(finding.file)
-        for line in lines:
-            stripped = line.strip()
-            if stripped and not stripped.startswith("#"):
-                break
-            if _IGNORE_FILE.search(stripped):
-                return True
-        candidates = []
-        if 0 < finding.line <= len(lines):
-            candidates.append(lines[finding.line - 1])
-        if 1 < finding.line <= len(lines) + 1:
-            above = lines[finding.line - 2].strip()
-            if above.startswith("#"):
-                candidates.append(above)
-        for text in candidates:
-            match = _IGNORE.search(text)
-            if match is None:
-                continue
-            codes = match.group("codes")
-            if codes is None:
-                return True
-            names = {c.strip() for c in codes.split(",") if c.strip()}
-            if finding.code in names or finding.rule in names:
-                return True
-        return False
+        whole, marks = self._scan(finding.file)
+        if whole:
+            return True
+        return any(
+            names is None or finding.code in names or finding.rule in names
+            for names in marks.get(finding.line, ())
+        )

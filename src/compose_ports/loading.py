@@ -123,6 +123,10 @@ class FileCache:
             self._docs[path] = read_documents(self.text(path), path)
         return self._docs[path]
 
+    def forget(self, path: str) -> None:
+        """Drop a file's parsed documents (its bytes and text stay)."""
+        self._docs.pop(path, None)
+
     def replaced(self, texts: Mapping[str, str]) -> FileCache:
         """A cache that reads `texts` for their paths and the disk for the rest."""
         other = FileCache()
@@ -786,9 +790,7 @@ def _replicas(raw: Mapping) -> int | None:
     return None
 
 
-def _bindings(
-    name: str, ports: Any, env: Environment, problems: _Problems
-) -> list[PortBinding]:
+def _bindings(name: str, ports: Any, env: Environment, problems: _Problems) -> list[PortBinding]:
     if not isinstance(ports, list):
         return []
     for entry in ports:

@@ -89,12 +89,24 @@ def load_workspace(
     projects: list[Project] = []
     configs: dict[str, Config | None] = {}
     seen: set[tuple[str | None, tuple[Path, ...]]] = set()
+    unique_specs = []
     for spec in specs:
-        if (spec.name, spec.files) in seen:
-            continue
-        seen.add((spec.name, spec.files))
+        if (spec.name, spec.files) not in seen:
+            seen.add((spec.name, spec.files))
+            unique_specs.append(spec)
+    # A parsed file is kept only while a stack still to be loaded reads it: a monorepo's
+    # parsed trees would otherwise all be alive at once (the texts stay, for `fix`).
+    readers: dict[str, int] = {}
+    for spec in unique_specs:
+        for file in spec.files:
+            readers[str(file)] = readers.get(str(file), 0) + 1
+    for spec in unique_specs:
         stack_options = replace(options, files=tuple(map(str, spec.files)))
         project = load_project(stack_options, stack=spec.name, cache=cache)
+        for file in map(str, spec.files):
+            readers[file] -= 1
+            if not readers[file]:
+                cache.forget(file)
         projects.append(project)
         configs[project_key(project)] = spec.config
     return Workspace(tuple(projects), configs, tuple(errors), cache)

@@ -33,7 +33,9 @@ Options
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 from compose_ports.findings import Severity
 from compose_ports.rules.base import Example, LintContext, Problem, describe
@@ -108,13 +110,13 @@ def repository(image: str) -> str:
 def check(context: LintContext) -> Iterator[Problem]:
     for project in context.projects:
         options = context.options(project)
-        patterns = [str(p) for p in options.get("images") or []]
-        allowed = [str(g) for g in options.get("allow-services") or []]
+        images = _matcher(tuple(str(p) for p in options.get("images") or []))
+        allowed = _matcher(tuple(str(g) for g in options.get("allow-services") or []))
         for service in project.active_services:
-            if not service.image or any(fnmatch.fnmatchcase(service.name, g) for g in allowed):
+            if not service.image or allowed(service.name):
                 continue
             name = repository(service.image)
-            if not any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            if not images(name):
                 continue
             for binding in service.ports:
                 if binding.spec.host_ip in _EVERYWHERE and binding.spec.published:
@@ -125,3 +127,12 @@ def check(context: LintContext) -> Iterator[Problem]:
                         project,
                         service.name,
                     )
+
+
+@lru_cache(maxsize=64)
+def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
+    """One regular expression for a list of shell-style globs."""
+    if not globs:
+        return lambda _: False
+    pattern = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
+    return lambda text: pattern.match(text) is not None
