@@ -126,7 +126,7 @@ def load_config(path: Path) -> Config:
             raise ComposePortsError(
                 "the config must be a mapping", str(path), src.line if src else 1, 1
             )
-        config = parse_config(raw, path)
+        config = parse_config(raw, path, data)
     _loaded[path] = config
     return config
 
@@ -169,11 +169,11 @@ def parse_port_range(text: Any) -> tuple[int, int] | None:
     return start, end
 
 
-def parse_config(raw: dict, path: Path) -> Config:
+def parse_config(raw: dict, path: Path, content: bytes | None = None) -> Config:
     """The config's meaning; its shape is checked against schemas/config.schema.json first."""
     from compose_ports.config_schema import validate
 
-    validate(raw, path)
+    validate(raw, path, content)
     base = path.parent
     stacks = {
         str(name): tuple(Path(_norm(base / str(f))) for f in files or [])

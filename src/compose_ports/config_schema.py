@@ -5,7 +5,10 @@ jsonschema costs a noticeable part of start-up, so it is imported only when a co
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,20 +18,44 @@ from compose_ports.errors import ComposePortsError
 from compose_ports.yamlread import YMap, YSeq, source_of
 
 
+def _schema_text() -> str:
+    return resources.files("compose_ports").joinpath("schemas/config.schema.json").read_text()
+
+
+def _cache_key(content: bytes) -> Path | None:
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256(content + b"\0" + _schema_text().encode()).hexdigest()
+    return Path(root) / "compose-ports" / "valid-configs" / digest
+
+
+def _remember(key: Path) -> None:
+    # Best effort: a read-only home only costs the validation next time.
+    with contextlib.suppress(OSError):
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.touch()
+
+
 @cache
 def _validator() -> Any:
     import jsonschema
 
-    schema = json.loads(
-        resources.files("compose_ports").joinpath("schemas/config.schema.json").read_text()
-    )
+    schema = json.loads(_schema_text())
     return jsonschema.Draft202012Validator(schema)
 
 
-def validate(raw: Any, path: Path) -> None:
-    """Raise the first problem, placed at its line and column, in words a person can act on."""
+def validate(raw: Any, path: Path, content: bytes | None = None) -> None:
+    """Raise the first problem, placed at its line and column, in words a person can act on.
+
+    A config that passed once is remembered by the hash of its content (and of the schema) in
+    the user's cache directory: importing jsonschema costs more than a one-file lint may.
+    """
+    key = _cache_key(content) if content is not None else None
+    if key is not None and key.exists():
+        return
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
+        if key is not None:
+            _remember(key)
         return
     error = errors[0]
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"

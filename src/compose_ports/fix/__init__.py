@@ -306,6 +306,8 @@ def meaning(projects: Sequence[Project], remap: RemapPlan | None = None) -> dict
 
 def difference(before: Mapping, after: Mapping) -> str | None:
     """A short account of what differs, or None."""
+    if before == after:
+        return None  # the common case, and a plain comparison is fast
     from deepdiff import DeepDiff
 
     diff = DeepDiff(before, after, ignore_order=False)
