@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import click
@@ -53,6 +53,7 @@ def _workspace(
     project_name: str | None,
     profiles: tuple[str, ...],
     config_file: str | None,
+    keep_text: bool = False,
 ) -> Any:
     from compose_ports.loading import LoadOptions
     from compose_ports.workspace import load_workspace
@@ -68,7 +69,7 @@ def _workspace(
         environ=dict(os.environ),
         cwd=os.getcwd(),
     )
-    return load_workspace(paths, options, config_file)
+    return load_workspace(paths, options, config_file, keep_text=keep_text)
 
 
 def _print_errors(workspace: Any) -> None:
@@ -111,7 +112,10 @@ def map_command(output_format: str, **kwargs: Any) -> None:
             from compose_ports.reporters import map_json as reporter
         else:
             from compose_ports.reporters import map_table as reporter  # type: ignore[no-redef]
-        click.echo(reporter.render(projects), nl=False)
+        if hasattr(reporter, "render_parts"):
+            _write(reporter.render_parts(projects), None)
+        else:
+            click.echo(reporter.render(projects), nl=False)
     _print_errors(workspace)
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)
@@ -179,18 +183,28 @@ def lint_command(
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     reporter = _lint_reporter(output_format)
     context = _report_context(rules, result, errors, cwd, output is None)
-    text = reporter.render(result.findings, context)
+    if hasattr(reporter, "render_parts"):
+        parts = reporter.render_parts(result.findings, context)
+    else:
+        parts = [reporter.render(result.findings, context)]
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
         click.echo(f"note: {_relative_note(note)}", err=True)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+    _write(parts, output)
     if errors:
         sys.exit(EXIT_ERROR)
     threshold = Severity(fail_on).rank
     if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
         sys.exit(1)
+
+
+def _write(parts: Iterable[str], output: str | None) -> None:
+    """A report written piece by piece: a monorepo's is tens of megabytes."""
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.writelines(parts)
+        return
+    for part in parts:
+        click.echo(part, nl=False)
 
 
 def _lint_reporter(name: str) -> Any:
@@ -292,7 +306,7 @@ def fix_command(
 
     env_targets = [Path(e) for e in kwargs["env_files"]]
     kwargs["env_files"] = tuple(str(e) for e in env_targets if e.exists())
-    workspace = _workspace(**kwargs)
+    workspace = _workspace(**kwargs, keep_text=True)
     failed = False
     for error in (*workspace.errors, *_read_errors(workspace)):
         click.echo(error, err=True)

@@ -16,7 +16,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Related:
     """Another binding involved in a finding (the other side of a conflict)."""
 
@@ -29,7 +29,7 @@ class Related:
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str  # CP101
     rule: str  # host-port-conflict

@@ -100,23 +100,31 @@ class FileCache:
     given new text for a path, so that `fix` can load its result before writing it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keep_text: bool = True) -> None:
         self._docs: dict[str, list[Any]] = {}
         self._data: dict[str, bytes] = {}
         self._text: dict[str, str] = {}
+        # lint and map need a file's text only to parse it; fix needs it to edit it.
+        self.keep_text = keep_text
 
     def read(self, path: str) -> bytes:
-        if path not in self._data:
-            try:
-                self._data[path] = Path(path).read_bytes()
-            except OSError as exc:
-                raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
-        return self._data[path]
+        if path in self._data:
+            return self._data[path]
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
+        if self.keep_text:
+            self._data[path] = data
+        return data
 
     def text(self, path: str) -> str:
-        if path not in self._text:
-            self._text[path] = decode(self.read(path), path)
-        return self._text[path]
+        if path in self._text:
+            return self._text[path]
+        text = decode(self.read(path), path)
+        if self.keep_text:
+            self._text[path] = text
+        return text
 
     def documents(self, path: str) -> list[Any]:
         if path not in self._docs:

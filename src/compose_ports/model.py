@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Source:
     """A place in a file: 1-based line and column of the first character of a YAML scalar."""
 
@@ -27,7 +27,7 @@ class Origin(str, Enum):
     NONE = "none"  # no host port at all (ephemeral)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PortSpec:
     """One port entry exactly as `docker compose config --format json` prints it.
 
@@ -96,7 +96,7 @@ def parse_host_range(published: str | None) -> tuple[int, int] | None:
     return start, end
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PortBinding:
     """A published port of a service, with where its host port was written."""
 
@@ -129,7 +129,7 @@ class PortBinding:
         return self.spec.is_pool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem found while reading: an invalid port, a YAML error, an unset required variable."""
 
@@ -146,7 +146,7 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Duplicate:
     """A port entry that repeats another of the same service: Compose keeps only one."""
 
@@ -154,7 +154,7 @@ class Duplicate:
     kept: Source  # the entry it repeats
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     image: str | None = None
@@ -167,7 +167,7 @@ class Service:
     duplicates: tuple[Duplicate, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Project:
     """One stack: the files Compose reads together (`-f a -f b`), and what they publish."""
 

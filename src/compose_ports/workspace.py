@@ -49,10 +49,11 @@ def load_workspace(
     options: LoadOptions,
     config_file: str | None = None,
     cache: FileCache | None = None,
+    keep_text: bool = True,
 ) -> Workspace:
     """Load what the command line names, as the README describes for PATH and `-f`."""
     cwd = Path(options.cwd)
-    cache = cache or FileCache()
+    cache = cache or FileCache(keep_text=keep_text)
     override = _absolute(cwd, config_file) if config_file else None
     errors: list[ComposePortsError] = []
     if override is not None:

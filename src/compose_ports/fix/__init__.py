@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 from compose_ports.config import DEFAULT_VARIABLE
@@ -18,7 +19,7 @@ from compose_ports.fix.naming import Target, assign
 from compose_ports.fix.remap import RemapPlan, Replace
 from compose_ports.fix.splice import Edit, encode_like, splice
 from compose_ports.lint import chosen_rules, lint
-from compose_ports.model import Origin, PortBinding, Project, Source
+from compose_ports.model import Origin, PortBinding, PortSpec, Project, Source
 from compose_ports.workspace import Workspace, project_key
 from compose_ports.yamlread import ScalarSpan, ports_layout, scalar_spans
 
@@ -293,7 +294,7 @@ def meaning(projects: Sequence[Project], remap: RemapPlan | None = None) -> dict
             # Plain types only: a value read as a YAML int and rewritten as a string is equal.
             spec = {
                 k: (v if v is None or isinstance(v, int) else str(v))
-                for k, v in asdict(binding.spec).items()
+                for k, v in _fields(binding.spec)
             }
             if remap and binding.source in remap.ports:
                 spec["published"] = str(remap.ports[binding.source])
@@ -302,6 +303,11 @@ def meaning(projects: Sequence[Project], remap: RemapPlan | None = None) -> dict
             entries.sort(key=lambda e: sorted((k, str(v)) for k, v in e.items()))
         result[key] = entries
     return result
+
+
+def _fields(spec: PortSpec) -> list[tuple[str, object]]:
+    # Shallow: dataclasses.asdict deep-copies every value, the bulk of a monorepo's proof.
+    return [(f.name, getattr(spec, f.name)) for f in dataclass_fields(spec)]
 
 
 def difference(before: Mapping, after: Mapping) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,21 +57,50 @@ def port_sort_key(binding: PortBinding) -> tuple:
     )
 
 
+class Encoded(list):
+    """Items already encoded as JSON, one per line: a large report never holds them all as
+    dictionaries at once."""
+
+
+def encode(value: object) -> str:
+    import json
+
+    return json.dumps(value, separators=(", ", ": "))
+
+
 def json_text(value: object, depth: int, indent: str = "") -> str:
-    """JSON indented down to `depth` levels, each deeper value on one line.
+    """JSON indented down to `depth` levels, each deeper value on one line (see json_parts)."""
+    return "".join(json_parts(value, depth, indent))
+
+
+def json_parts(value: object, depth: int, indent: str = "") -> Iterator[str]:
+    """JSON indented down to `depth` levels, each deeper value on one line, in pieces.
 
     Python's encoder is pure Python as soon as `indent` is set; one line per finding or port
-    keeps it readable and lets the C encoder do the bulk (a monorepo's report has thousands).
+    keeps it readable and lets the C encoder do the bulk. The pieces let a report of a large
+    monorepo be written without ever holding it whole.
     """
     import json
 
-    if depth == 0 or not isinstance(value, (dict, list)) or not value:
-        return json.dumps(value, separators=(", ", ": "))
     inner = indent + "  "
-    if isinstance(value, dict):
-        items = [
-            f"{inner}{json.dumps(k)}: {json_text(v, depth - 1, inner)}" for k, v in value.items()
-        ]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    items = [f"{inner}{json_text(v, depth - 1, inner)}" for v in value]
-    return "[\n" + ",\n".join(items) + "\n" + indent + "]"
+    if isinstance(value, Encoded):
+        if not value:
+            yield "[]"
+            return
+        yield "[\n"
+        last = len(value) - 1
+        for number, item in enumerate(value):
+            yield inner + item + (",\n" if number < last else "\n")
+        yield indent + "]"
+        return
+    if depth == 0 or not isinstance(value, (dict, list)) or not value:
+        yield json.dumps(value, separators=(", ", ": "))
+        return
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    yield opening + "\n"
+    items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+    for number, (key, item) in enumerate(items):
+        yield inner + (json.dumps(key) + ": " if isinstance(value, dict) else "")
+        yield from json_parts(item, depth - 1, inner)
+        yield ",\n" if number < len(items) - 1 else "\n"
+    yield indent + closing

@@ -7,11 +7,11 @@ so that consumers never have to guess between "absent" and "none".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from compose_ports.findings import Finding, Related, Severity
-from compose_ports.reporters.common import display_path, json_text
+from compose_ports.reporters.common import Encoded, display_path, encode, json_parts
 from compose_ports.reporters.context import ReportContext
 from compose_ports.reporters.lint_text import ordered
 
@@ -63,11 +63,18 @@ def summary_entry(findings: Sequence[Finding], context: ReportContext) -> dict[s
 
 
 def render(findings: Sequence[Finding], context: ReportContext) -> str:
+    return "".join(render_parts(findings, context))
+
+
+def render_parts(findings: Sequence[Finding], context: ReportContext) -> Iterator[str]:
     document = {
         "version": VERSION,
-        "findings": [finding_entry(f, context.cwd) for f in ordered(findings, context.cwd)],
+        "findings": Encoded(
+            encode(finding_entry(f, context.cwd)) for f in ordered(findings, context.cwd)
+        ),
         "errors": list(context.errors),
         "summary": summary_entry(findings, context),
     }
     # One finding per line: readable, and encoded by the C encoder.
-    return json_text(document, depth=2) + "\n"
+    yield from json_parts(document, depth=2)
+    yield "\n"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from compose_ports.model import PortBinding, PortSpec, Project
-from compose_ports.reporters.common import display_path, json_text
+from compose_ports.reporters.common import Encoded, display_path, encode, json_parts, json_text
 
 VERSION = 1
 
@@ -37,7 +38,7 @@ def project_entry(project: Project, cwd: str | None = None) -> dict[str, Any]:
         "directory": display_path(project.directory, cwd),
         "stack": project.stack,
         "files": [display_path(f, cwd) for f in project.files],
-        "ports": [port_entry(b, spec, cwd) for b, spec in project.entries()],
+        "ports": Encoded(encode(port_entry(b, spec, cwd)) for b, spec in project.entries()),
         "inactive": [
             {"service": s.name, "profiles": list(s.profiles)}
             for s in project.services
@@ -61,3 +62,9 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
     document = {"version": VERSION, "projects": [project_entry(p, cwd) for p in projects]}
     # One port per line: readable, and encoded by the C encoder.
     return json_text(document, depth=4) + "\n"
+
+
+def render_parts(projects: list[Project], cwd: str | None = None) -> Iterator[str]:
+    document = {"version": VERSION, "projects": [project_entry(p, cwd) for p in projects]}
+    yield from json_parts(document, depth=4)
+    yield "\n"
