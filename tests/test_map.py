@@ -96,3 +96,27 @@ def test_map_exits_2_and_still_prints_when_a_project_has_errors(
     assert by_dir["bad"]["errors"] == [
         {"file": "bad/compose.yaml", "line": 3, "column": 13, "message": "invalid hostPort: 70000"}
     ]
+
+
+def test_compose_file_in_dot_env_is_the_stack_of_a_run_without_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "base.yml").write_text(
+        'services:\n  a:\n    image: x\n    ports: ["1111:80"]\n'
+    )
+    (tmp_path / "stack" / "extra.yml").write_text('services:\n  a:\n    ports: ["2222:80"]\n')
+    (tmp_path / "compose.yaml").write_text(
+        'services:\n  b:\n    image: y\n    ports: ["3333:80"]\n'
+    )
+    (tmp_path / ".env").write_text("COMPOSE_FILE=stack/base.yml:stack/extra.yml\n")
+    theirs = compose_config(tmp_path, [])
+    assert theirs.ok, theirs.error
+    code, output = run(["map", "--format", "json"], tmp_path, monkeypatch)
+    assert code == 0
+    (project,) = json.loads(output)["projects"]
+    assert [(p["service"], p["published"]) for p in project["ports"]] == [
+        (p["service"], p.get("published")) for p in compose_ports(theirs.config)
+    ]
+    assert project["files"] == ["stack/base.yml", "stack/extra.yml"]

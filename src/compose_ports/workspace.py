@@ -9,6 +9,7 @@ from pathlib import Path
 
 from compose_ports import discovery
 from compose_ports.config import Config, find_config
+from compose_ports.environment import first_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.loading import FileCache, LoadOptions, load_project
 from compose_ports.model import Diagnostic, Project
@@ -114,7 +115,18 @@ def load_workspace(
 
 
 def _compose_env_file(options: LoadOptions) -> bool:
-    return bool(options.environ.get("COMPOSE_FILE"))
+    """COMPOSE_FILE set in the environment, or in the `.env` a Compose run from here reads:
+    then a run without arguments means that stack, as `docker compose` would read it."""
+    if options.environ.get("COMPOSE_FILE"):
+        return True
+    cwd = Path(options.cwd)
+    if not (cwd / ".env").is_file():
+        return False
+    try:
+        env = first_pass(options.environ, options.env_files, cwd, cwd)
+    except ComposePortsError:
+        return False
+    return bool(env.get("COMPOSE_FILE"))
 
 
 def _declared_name(config: Config | None, files: tuple[str, ...]) -> str | None:
