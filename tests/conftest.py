@@ -24,3 +24,19 @@ def _fresh_config_cache() -> None:
 
     config._cache.clear()
     config._loaded.clear()
+
+
+@pytest.fixture
+def orchestra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of the user story, as the current directory (a repository root)."""
+    import shutil
+    import stat
+
+    copy = tmp_path / "orchestra"
+    shutil.copytree(ORCHESTRA, copy)
+    for path in (copy, *copy.rglob("*")):
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    (copy / ".git").mkdir()
+    monkeypatch.chdir(copy)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    return copy

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
-import stat
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from conftest import ORCHESTRA
 from oracle import compose_config, compose_ports
 
 from compose_ports.cli import main
@@ -21,18 +17,6 @@ STACKS = {
     "mcp": ["mcp/docker-compose.yml"],
     "monitoring": ["monitoring/docker-compose.yml"],
 }
-
-
-@pytest.fixture
-def orchestra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "orchestra"
-    shutil.copytree(ORCHESTRA, copy)
-    for path in (copy, *copy.rglob("*")):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
-    (copy / ".git").mkdir()
-    monkeypatch.chdir(copy)
-    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    return copy
 
 
 def run(*args: str):

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import stat
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
-from conftest import ORCHESTRA
 
 from compose_ports.cli import main
 
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def orchestra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "orchestra"
-    shutil.copytree(ORCHESTRA, copy)
-    for path in (copy, *copy.rglob("*")):
-        path.chmod(path.stat().st_mode | stat.S_IWUSR)
-    (copy / ".git").mkdir()
-    monkeypatch.chdir(copy)
-    return copy
 
 
 def test_check_names_the_process_holding_a_port(tmp_path: Path, monkeypatch) -> None:
