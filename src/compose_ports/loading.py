@@ -277,7 +277,7 @@ class _Loader:
                     self.problems.reject(f"validating {file}: services.{name} must be a mapping")
                 continue
             ports = service.get("ports")
-            if "ports" in service and not isinstance(ports, list) and not _is_tagged_null(ports):
+            if "ports" in service and not isinstance(ports, list) and not is_reset(ports):
                 self._shape_error(
                     service, "ports", file, f"services.{name}.ports must be a array", value=ports
                 )
@@ -674,10 +674,6 @@ class _Dropped:
     def __init__(self, text: YStr) -> None:
         self.text = text
         self.src = text.src
-
-
-def _is_tagged_null(value: Any) -> bool:
-    return is_reset(value)
 
 
 def _is_port_path(path: str) -> bool:
