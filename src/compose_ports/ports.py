@@ -20,12 +20,9 @@ from compose_ports.errors import ComposePortsError
 from compose_ports.golang import go_quote
 from compose_ports.model import PortSpec
 
-try:  # ruamel's round-trip loader hands out anchored booleans as an int subclass.
-    from ruamel.yaml.scalarbool import ScalarBoolean as _ScalarBoolean
-
-    _BOOL_TYPES: tuple[type, ...] = (bool, _ScalarBoolean)
-except ImportError:  # pragma: no cover - ruamel.yaml is a hard dependency
-    _BOOL_TYPES = (bool,)
+# The reader (yamlread) hands out plain bools; importing ruamel's round-trip types to recognise
+# its boolean subclass cost a tenth of a one-file lint's start-up.
+_BOOL_TYPES: tuple[type, ...] = (bool,)
 
 __all__ = [
     "PortError",
