@@ -214,11 +214,13 @@ def _lint_reporter(name: str) -> Any:
 
 
 def _report_context(rules: Any, result: Any, errors: list[str], cwd: str, tty: bool) -> Any:
+    from pathlib import Path
+
     from compose_ports.discovery import repository_root
     from compose_ports.reporters.context import ReportContext
 
     color = tty and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    root = repository_root(__import__("pathlib").Path(cwd))
+    root = repository_root(Path(cwd))
     return ReportContext(
         cwd=cwd,
         rules=[rule_info(r) for r in rules],

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,11 @@ from compose_ports.errors import ComposePortsError
 from compose_ports.yamlread import YMap, YSeq, source_of
 
 
+@cache
 def _schema_text() -> str:
-    return resources.files("compose_ports").joinpath("schemas/config.schema.json").read_text()
+    # Beside this module in every installed copy (package data); importlib.resources would
+    # cost a one-file lint more than reading it.
+    return (Path(__file__).parent / "schemas" / "config.schema.json").read_text(encoding="utf-8")
 
 
 def _cache_key(content: bytes) -> Path | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from compose_ports.config import Config
 from compose_ports.fix.naming import Target, assign
 from compose_ports.hostmap import Claim, HostPortMap
-from compose_ports.model import Source
+from compose_ports.model import PortBinding, Source
 from compose_ports.workspace import Workspace
 
 
@@ -80,7 +80,7 @@ def _own(targets: list[Target]) -> set[str]:
     return {t.binding.variable for t in targets if t.binding.variable}
 
 
-def _free(host_map: HostPortMap, binding: object, start: int, end: int) -> bool:
-    spec = binding.spec  # type: ignore[attr-defined]
+def _free(host_map: HostPortMap, binding: PortBinding, start: int, end: int) -> bool:
+    spec = binding.spec
     probe = Claim(None, spec.protocol, spec.host_ip, start, end, False)
     return not host_map.overlapping(probe)

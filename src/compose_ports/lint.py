@@ -7,7 +7,7 @@ text of the files findings point into, for `# compose-ports: ignore[...]` commen
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,7 @@ def lint(
     workspace: Workspace,
     rules: Iterable[Rule] = RULES,
     triggers: Sequence[Path] | None = None,
-    display: callable = str,  # type: ignore[valid-type]
+    display: Callable[[str | None], str] = str,
 ) -> LintResult:
     """Every finding of the chosen rules, suppressed, de-duplicated and sorted."""
     context = LintContext(workspace)
