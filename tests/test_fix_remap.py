@@ -100,3 +100,17 @@ def test_remap_copies_the_ports_the_override_does_not_replace(tmp_path: Path, mo
         (80, "9080"),
         (443, "8443"),
     ]
+
+
+def test_file_arguments_limit_the_edits_to_those_files(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / ".git").mkdir()
+    base = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n'
+    (tmp_path / "compose.yaml").write_text(base)
+    (tmp_path / "compose.override.yaml").write_text('services:\n  web:\n    ports: ["9090:80"]\n')
+    monkeypatch.chdir(tmp_path)
+    result = run("fix", "compose.override.yaml")
+    assert result.exit_code == 1
+    assert result.output == "fixed compose.override.yaml\n"
+    assert (tmp_path / "compose.yaml").read_text() == base
+    assert "${" in (tmp_path / "compose.override.yaml").read_text()
+    assert run("fix", "compose.override.yaml").exit_code == 0

@@ -327,7 +327,12 @@ def fix_command(
             click.echo(_relative_note(note), err=True)
     elif host or live:
         raise click.UsageError("--host and --live go with --remap")
-    fix_plan = fix.plan(workspace, remap_plan)
+    # File arguments are triggers; fix then edits only them (as pre-commit expects), except
+    # with --remap, whose moves belong to override files wherever they are.
+    given = {
+        os.path.normpath(os.path.join(os.getcwd(), p)) for p in kwargs["paths"] if os.path.isfile(p)
+    }
+    fix_plan = fix.plan(workspace, remap_plan, only=given or None if not remap else None)
     for note in fix_plan.notes:
         click.echo(_relative_note(note), err=True)
     if fix_plan.texts:

@@ -37,10 +37,13 @@ class FixPlan:
         return sorted(self.texts)
 
 
-def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
+def plan(
+    workspace: Workspace, remap: RemapPlan | None = None, only: set[str] | None = None
+) -> FixPlan:
     """The edits that move literal host ports to variables and quote unquoted entries.
 
-    With a remap plan, also the new host ports it chose and its `!override` tags.
+    With a remap plan, also the new host ports it chose and its `!override` tags. With `only`,
+    just the edits in those files (pre-commit passes the changed files: fix leaves the others).
     """
     assert workspace.cache is not None
     result = lint(workspace, chosen_rules(["CP301", "CP302"]))
@@ -74,6 +77,8 @@ def plan(workspace: Workspace, remap: RemapPlan | None = None) -> FixPlan:
     spans_by_file: dict[str, dict[tuple[int, int], ScalarSpan]] = {}
     for source, target in sorted(owners.items()):
         file = source.file
+        if only is not None and file not in only:
+            continue
         text = workspace.cache.text(file)
         if file not in spans_by_file:
             spans_by_file[file] = scalar_spans(text)
