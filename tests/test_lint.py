@@ -232,3 +232,15 @@ def test_corpus_conflicts_are_real(case: Case) -> None:
             assert ra and rb and ra[0] <= rb[1] and rb[0] <= ra[1]
             assert a.spec.protocol.lower() == b.spec.protocol.lower()
             assert same_address_collides(a.spec.host_ip, b.spec.host_ip)
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: c.name)
+def test_lint_runs_on_every_corpus_case(case: Case) -> None:
+    """No internal error on any case, Compose-rejected ones included (they only say why)."""
+    options = LoadOptions(**case.options())
+    result = lint(load_workspace([], options))
+    if not case.ok:
+        project = load_workspace([], options).projects[0]
+        assert project.rejection or project.diagnostics
+    for finding in result.findings:
+        assert finding.file and finding.line >= 1, finding
