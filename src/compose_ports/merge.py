@@ -25,7 +25,7 @@ def is_override(value: object) -> bool:
 def without_resets(value: Any) -> Any:
     """A mapping as a first document defines it: `!reset` inside the base file removes the key."""
     if isinstance(value, dict):
-        if getattr(value, "plain", False) or not any(
+        if getattr(value, "untagged", False) or not any(
             is_reset(v) or isinstance(v, dict) for v in value.values()
         ):
             return value

@@ -99,7 +99,7 @@ class YMap(dict):
     interpolation and reset processing have nothing to do there, which is most of any file.
     """
 
-    __slots__ = ("key_src", "plain", "src", "tag")
+    __slots__ = ("key_src", "plain", "src", "tag", "untagged")
 
     def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
         super().__init__()
@@ -107,10 +107,11 @@ class YMap(dict):
         self.tag = tag
         self.key_src: dict[str, Source] = {}
         self.plain = False
+        self.untagged = False  # no `!reset`/`!override` below: merging has nothing to undo
 
 
 class YSeq(list):
-    __slots__ = ("item_src", "plain", "src", "tag")
+    __slots__ = ("item_src", "plain", "src", "tag", "untagged")
 
     def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
         super().__init__()
@@ -118,6 +119,13 @@ class YSeq(list):
         self.tag = tag
         self.item_src: list[Source] = []
         self.plain = False
+        self.untagged = False  # no `!reset`/`!override` below: merging has nothing to undo
+
+
+def _is_untagged(value: object) -> bool:
+    if isinstance(value, (YMap, YSeq)):
+        return value.untagged and value.tag is None
+    return not isinstance(value, Reset)
 
 
 def _is_plain(value: object) -> bool:
@@ -411,7 +419,7 @@ class _Converter:
 
     def _sequence(self, node: Any, tag: str | None) -> YSeq:
         seq = YSeq(self.src(node), tag)
-        plain = True
+        plain = untagged = True
         for child in node.value:
             value = self.convert(child)
             if isinstance(value, Reset) or tag_of(value) == RESET_TAG:
@@ -421,7 +429,9 @@ class _Converter:
             seq.append(value)
             seq.item_src.append(self.src(child))
             plain = plain and _is_plain(value)
+            untagged = untagged and _is_untagged(value)
         seq.plain = plain
+        seq.untagged = untagged
         return seq
 
     def mapping(self, node: Any) -> YMap:
@@ -436,7 +446,7 @@ class _Converter:
 
     def _mapping(self, node: Any, tag: str | None) -> YMap:
         result = YMap(self.src(node), tag)
-        plain = True
+        plain = untagged = True
         merged: list[tuple[YMap, Source]] = []
         for key_node, value_node in node.value:
             if (
@@ -456,6 +466,7 @@ class _Converter:
             result[key] = value
             result.key_src[key] = self.src(key_node)
             plain = plain and _is_plain(value)
+            untagged = untagged and _is_untagged(value)
         # go-yaml v3 (decode.go merge): local keys win, then earlier merged maps over later ones.
         for source_map, _ in merged:
             for key, value in source_map.items():
@@ -463,7 +474,9 @@ class _Converter:
                     result[key] = value
                     result.key_src[key] = source_map.key_src.get(key, source_map.src)
                     plain = plain and _is_plain(value)
+                    untagged = untagged and _is_untagged(value)
         result.plain = plain
+        result.untagged = untagged
         return result
 
     def merge_sources(self, node: Any) -> list[tuple[YMap, Source]]:
