@@ -158,9 +158,9 @@ def load_project(
     cache = cache or FileCache()
     problems = _Problems()
     cwd = Path(options.cwd)
-    files = [_absolute(cwd, f) for f in options.files]
+    files = [absolute_path(cwd, f) for f in options.files]
     workdir = (
-        _absolute(cwd, options.project_directory)
+        absolute_path(cwd, options.project_directory)
         if options.project_directory
         else (files[0].parent if files else cwd)
     )
@@ -171,7 +171,7 @@ def load_project(
         env = Environment(dict(options.environ))
     if not files and env.get("COMPOSE_FILE"):
         separator = env.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
-        files = [_absolute(cwd, f) for f in env.values["COMPOSE_FILE"].split(separator) if f]
+        files = [absolute_path(cwd, f) for f in env.values["COMPOSE_FILE"].split(separator) if f]
     if not files:
         found = discovery.default_files(workdir)
         if found is None:
@@ -181,7 +181,9 @@ def load_project(
             return _project(options, stack, workdir, (), {}, problems, env, None)
         files = list(found)
     project_dir = (
-        _absolute(cwd, options.project_directory) if options.project_directory else files[0].parent
+        absolute_path(cwd, options.project_directory)
+        if options.project_directory
+        else files[0].parent
     )
     try:
         env = second_pass(env, project_dir)
@@ -195,7 +197,8 @@ def load_project(
     return _project(options, stack, project_dir, tuple(map(str, files)), model, problems, env, name)
 
 
-def _absolute(cwd: Path, path: str | os.PathLike[str]) -> Path:
+def absolute_path(cwd: Path, path: str | os.PathLike[str]) -> Path:
+    """path made absolute against cwd and normalised (no symlinks resolved, as Compose)."""
     p = Path(path)
     return Path(os.path.normpath(p if p.is_absolute() else cwd / p))
 
@@ -382,7 +385,7 @@ class _Loader:
             paths, env_files, project_dir = _include_entry(entry)
             if not paths:
                 continue
-            targets = [_absolute(path.parent, p) for p in paths]
+            targets = [absolute_path(path.parent, p) for p in paths]
             for target in targets:
                 self.note_outside(target, path, entry)
             if any(str(t) in seen for t in targets):
@@ -390,8 +393,8 @@ class _Loader:
                     Diagnostic(str(path), _line(entry), _column(entry), "include cycle detected")
                 )
                 continue
-            base = _absolute(path.parent, project_dir) if project_dir else targets[0].parent
-            sub = self.included_loader(base, [_absolute(path.parent, e) for e in env_files])
+            base = absolute_path(path.parent, project_dir) if project_dir else targets[0].parent
+            sub = self.included_loader(base, [absolute_path(path.parent, e) for e in env_files])
             model: YMap = YMap()
             for target in targets:
                 for document in sub.documents(target, main=False, seen=seen):
@@ -453,7 +456,7 @@ class _Loader:
             self.problems.reject("extends must name a service")
             return _without(service, "extends")
         if base_file:
-            base_path = _absolute(path.parent, str(base_file))
+            base_path = absolute_path(path.parent, str(base_file))
             self.note_outside(base_path, path, spec)
             docs = self.documents_for_extends(base_path)
             base_services: Mapping = {}

@@ -33,16 +33,6 @@ def occupied(projects: Iterable[Project]) -> HostPortMap:
     return host_map
 
 
-def lowest_free(
-    host_map: HostPortMap,
-    start: int,
-    end: int,
-    exclude: set[int],
-    protocol: str = "tcp",
-) -> int | None:
-    return host_map.lowest_free(start, end, protocol, None, exclude)
-
-
 def suggest(
     projects: Iterable[Project],
     config: Config | None,
@@ -60,8 +50,7 @@ def suggest(
     if registered is not None and host_map.is_free(registered, protocol):
         return registered, port_range
     if port_range is not None:
-        return lowest_free(
-            host_map, port_range.start, port_range.end, exclude, protocol
-        ), port_range
-    port = lowest_free(host_map, 1024, EPHEMERAL[0] - 1, exclude, protocol)
+        port = host_map.lowest_free(port_range.start, port_range.end, protocol, None, exclude)
+        return port, port_range
+    port = host_map.lowest_free(1024, EPHEMERAL[0] - 1, protocol, None, exclude)
     return port, None

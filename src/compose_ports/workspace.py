@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from compose_ports import discovery
 from compose_ports.config import Config, find_config
 from compose_ports.environment import first_pass
 from compose_ports.errors import ComposePortsError
-from compose_ports.loading import FileCache, LoadOptions, load_project
+from compose_ports.loading import FileCache, LoadOptions, absolute_path, load_project
 from compose_ports.model import Diagnostic, Project
 
 
@@ -55,7 +54,7 @@ def load_workspace(
     """Load what the command line names, as the README describes for PATH and `-f`."""
     cwd = Path(options.cwd)
     cache = cache or FileCache(keep_text=keep_text)
-    override = _absolute(cwd, config_file) if config_file else None
+    override = absolute_path(cwd, config_file) if config_file else None
     errors: list[ComposePortsError] = []
     if override is not None:
         try:
@@ -75,7 +74,7 @@ def load_workspace(
         return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
     specs: list[discovery.StackSpec] = []
     for given in paths or ["."]:
-        path = _absolute(cwd, given)
+        path = absolute_path(cwd, given)
         try:
             if path.is_dir():
                 files = discovery.scan(path, errors)
@@ -136,11 +135,6 @@ def _declared_name(config: Config | None, files: tuple[str, ...]) -> str | None:
         if tuple(map(str, stack_files)) == files:
             return name
     return None
-
-
-def _absolute(cwd: Path, path: str) -> Path:
-    p = Path(path)
-    return Path(os.path.normpath(p if p.is_absolute() else cwd / p))
 
 
 def all_diagnostics(workspace: Workspace) -> list[Diagnostic]:

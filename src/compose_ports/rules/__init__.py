@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from compose_ports.rules import (
     all_interfaces,
     duplicate_port_entry,
@@ -19,20 +21,24 @@ from compose_ports.rules import (
 )
 from compose_ports.rules.base import Rule
 
-RULES: tuple[Rule, ...] = (
-    host_port_conflict,  # type: ignore[assignment]
-    invalid_port,  # type: ignore[assignment]
-    override_appends_ports,  # type: ignore[assignment]
-    undefined_port_variable,  # type: ignore[assignment]
-    port_outside_range,  # type: ignore[assignment]
-    privileged_host_port,  # type: ignore[assignment]
-    ephemeral_host_port,  # type: ignore[assignment]
-    registry_drift,  # type: ignore[assignment]
-    hardcoded_host_port,  # type: ignore[assignment]
-    unquoted_port,  # type: ignore[assignment]
-    duplicate_port_entry,  # type: ignore[assignment]
-    all_interfaces,  # type: ignore[assignment]
-    ports_ignored,  # type: ignore[assignment]
+# Modules satisfy the Rule protocol by their module-level names; the cast says so once.
+RULES: tuple[Rule, ...] = cast(
+    tuple[Rule, ...],
+    (
+        host_port_conflict,
+        invalid_port,
+        override_appends_ports,
+        undefined_port_variable,
+        port_outside_range,
+        privileged_host_port,
+        ephemeral_host_port,
+        registry_drift,
+        hardcoded_host_port,
+        unquoted_port,
+        duplicate_port_entry,
+        all_interfaces,
+        ports_ignored,
+    ),
 )
 
 BY_KEY: dict[str, Rule] = {r.CODE: r for r in RULES} | {r.NAME: r for r in RULES}
