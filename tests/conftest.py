@@ -16,6 +16,14 @@ ORCHESTRA = SHARED / "examples" / "orchestra"
 FIXTURES = TESTS / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Config verdicts are remembered in the user's cache directory: never in the real one.
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_config_cache() -> None:
     # Configs are cached per directory for speed; tests write new ones into fresh tmp dirs,

@@ -159,6 +159,41 @@ def test_bad_config_exits_2_with_its_place(tmp_path: Path, monkeypatch: pytest.M
     assert ".compose-ports.yaml:2:1: (top level): unknown key 'portz'" in result.output
 
 
+def test_a_config_verdict_is_remembered_only_for_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compose_ports.config_schema import validate
+    from compose_ports.errors import ComposePortsError
+    from compose_ports.yamlread import YMap
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    text = b"rules:\n  CP202: error\n"
+    root = _project(
+        tmp_path,
+        {
+            "compose.yaml": 'services:\n  a:\n    image: x\n    ports: ["8080:80"]\n',
+            ".compose-ports.yaml": text.decode(),
+        },
+    )
+    assert run(["lint"], root, monkeypatch).exit_code == 0
+    (kept,) = (tmp_path / "cache" / "compose-ports" / "valid-configs").iterdir()
+    assert kept.read_bytes().startswith(text + b"\0")
+    config = root / ".compose-ports.yaml"
+    invalid = YMap()
+    invalid["portz"] = 1
+
+    # The same bytes are not validated again (an invalid structure passes, to prove it)...
+    validate(invalid, config, text)
+    # ...but a record that differs, as a checksum collision would, is not trusted,
+    kept.write_bytes(b"something else")
+    with pytest.raises(ComposePortsError, match="unknown key 'portz'"):
+        validate(invalid, config, text)
+    # and what fails is never remembered.
+    with pytest.raises(ComposePortsError):
+        validate(invalid, config, b"portz: 1\n")
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name]
+
+
 def test_config_severity_and_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _project(
         tmp_path,

@@ -6,8 +6,12 @@ repository root; `--config FILE` overrides that for the whole run. Paths in it a
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,20 @@ from compose_ports.yamlread import YMap, decode, read_documents, source_of
 
 CONFIG_NAMES = (".compose-ports.yaml", ".compose-ports.yml")
 DEFAULT_VARIABLE = "{SERVICE}_PORT"
+
+
+def matches_any(globs: Iterable[str], text: str) -> bool:
+    """Whether `text` matches one of the shell-style globs (case-sensitive, as fnmatchcase)."""
+    return _glob_pattern(tuple(globs)).match(text) is not None
+
+
+@lru_cache(maxsize=256)
+def _glob_pattern(globs: tuple[str, ...]) -> re.Pattern[str]:
+    # One expression per list of globs: a policy names dozens, and compiling each one separately
+    # is a noticeable part of a one-file lint.
+    if not globs:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,8 @@ jsonschema costs a noticeable part of start-up, so it is imported only when a co
 
 from __future__ import annotations
 
+import binascii
 import contextlib
-import hashlib
-import json
 import os
 from functools import cache
 from pathlib import Path
@@ -24,21 +23,40 @@ def _schema_text() -> str:
     return (Path(__file__).parent / "schemas" / "config.schema.json").read_text(encoding="utf-8")
 
 
-def _cache_key(content: bytes) -> Path | None:
+def _verdict(content: bytes) -> tuple[Path, bytes]:
+    """Where the verdict on this content is kept, and what that file holds when it is valid.
+
+    The file holds the config and the schema themselves, compared byte for byte, so a checksum
+    collision can never pass an unchecked config; crc32 only spreads the names. (hashlib would
+    load OpenSSL, a few milliseconds of a one-file lint; binascii is already loaded.)
+    """
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    digest = hashlib.sha256(content + b"\0" + _schema_text().encode()).hexdigest()
-    return Path(root) / "compose-ports" / "valid-configs" / digest
+    record = content + b"\0" + _schema_text().encode()
+    name = f"{binascii.crc32(record):08x}-{len(record)}"
+    return Path(root) / "compose-ports" / "valid-configs" / name, record
 
 
-def _remember(key: Path) -> None:
-    # Best effort: a read-only home only costs the validation next time.
+def _known_valid(key: Path, record: bytes) -> bool:
+    try:
+        return key.read_bytes() == record
+    except OSError:
+        return False
+
+
+def _remember(key: Path, record: bytes) -> None:
+    # Best effort: a read-only home only costs the validation next time. Written to a
+    # temporary name and renamed, so a concurrent run never reads half a record.
     with contextlib.suppress(OSError):
         key.parent.mkdir(parents=True, exist_ok=True)
-        key.touch()
+        partial = key.with_name(f"{key.name}.{os.getpid()}.tmp")
+        partial.write_bytes(record)
+        os.replace(partial, key)
 
 
 @cache
 def _validator() -> Any:
+    import json
+
     import jsonschema
 
     schema = json.loads(_schema_text())
@@ -48,16 +66,16 @@ def _validator() -> Any:
 def validate(raw: Any, path: Path, content: bytes | None = None) -> None:
     """Raise the first problem, placed at its line and column, in words a person can act on.
 
-    A config that passed once is remembered by the hash of its content (and of the schema) in
-    the user's cache directory: importing jsonschema costs more than a one-file lint may.
+    A config that passed once is remembered with the schema it passed in the user's cache
+    directory: importing jsonschema costs more than a one-file lint may.
     """
-    key = _cache_key(content) if content is not None else None
-    if key is not None and key.exists():
+    verdict = _verdict(content) if content is not None else None
+    if verdict is not None and _known_valid(*verdict):
         return
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
-        if key is not None:
-            _remember(key)
+        if verdict is not None:
+            _remember(*verdict)
         return
     error = errors[0]
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"

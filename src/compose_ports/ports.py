@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
-from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from compose_ports.errors import ComposePortsError
 from compose_ports.golang import go_quote
 from compose_ports.model import PortSpec
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # The reader (yamlread) hands out plain bools; importing ruamel's round-trip types to recognise
 # its boolean subclass cost a tenth of a one-file lint's start-up.
@@ -589,6 +591,8 @@ def _go_float_v(value: float) -> str:
         return "+Inf" if value > 0 else "-Inf"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    from decimal import Decimal  # floats as ports are rare: not worth its import at start-up
+
     sign, digits_tuple, exponent = Decimal(repr(value)).as_tuple()
     digits = "".join(map(str, digits_tuple)).rstrip("0") or "0"
     point = len(digits_tuple) + int(exponent)  # position of the decimal point
@@ -715,6 +719,8 @@ _RAT_PREFIXED = re.compile(r"([+-]?)0([xXoObB])([0-9a-fA-F]+)")
 
 def _rat(text: str) -> Fraction | None:
     """math/big `Rat.SetString` for the forms a port value can take (decimal, a/b, 0x/0o/0b)."""
+    from fractions import Fraction  # only for duplicate long-syntax entries: not at start-up
+
     if _RAT.fullmatch(text):
         return Fraction(text)
     match = _RAT_FRACTION.fullmatch(text)
@@ -738,6 +744,8 @@ def _is_number(value: object) -> bool:
 
 def _sprint_rat(value: object) -> Fraction | None:
     # santhosh-tekuri/jsonschema v6 util.go: numbers compare as big.Rat of fmt.Sprint(v).
+    from fractions import Fraction
+
     if isinstance(value, float):
         return None if not math.isfinite(value) else Fraction(repr(value))
     if _is_number(value):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable
 
-from compose_ports.config import Config, PortRange
+from compose_ports.config import Config, PortRange, matches_any
 from compose_ports.hostmap import HostPortMap, claim_for
 from compose_ports.model import Project
 
@@ -18,7 +17,7 @@ def category_for(config: Config | None, service: str, name: str | None) -> PortR
     if name is not None:
         return next((r for r in config.ranges if r.name == name), None)
     for port_range in config.ranges:
-        if any(fnmatch.fnmatchcase(service, g) for g in port_range.services):
+        if matches_any(port_range.services, service):
             return port_range
     return None
 

@@ -32,11 +32,9 @@ Options
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Iterator
 
+from compose_ports.config import matches_any
 from compose_ports.findings import Severity
 from compose_ports.rules.base import Example, LintContext, Problem, describe
 
@@ -110,13 +108,13 @@ def repository(image: str) -> str:
 def check(context: LintContext) -> Iterator[Problem]:
     for project in context.projects:
         options = context.options(project)
-        images = _matcher(tuple(str(p) for p in options.get("images") or []))
-        allowed = _matcher(tuple(str(g) for g in options.get("allow-services") or []))
+        images = tuple(str(p) for p in options.get("images") or [])
+        allowed = tuple(str(g) for g in options.get("allow-services") or [])
         for service in project.active_services:
-            if not service.image or allowed(service.name):
+            if not service.image or matches_any(allowed, service.name):
                 continue
             name = repository(service.image)
-            if not images(name):
+            if not matches_any(images, name):
                 continue
             for binding in service.ports:
                 if binding.spec.host_ip in _EVERYWHERE and binding.spec.published:
@@ -127,12 +125,3 @@ def check(context: LintContext) -> Iterator[Problem]:
                         project,
                         service.name,
                     )
-
-
-@lru_cache(maxsize=64)
-def _matcher(globs: tuple[str, ...]) -> Callable[[str], bool]:
-    """One regular expression for a list of shell-style globs."""
-    if not globs:
-        return lambda _: False
-    pattern = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
-    return lambda text: pattern.match(text) is not None

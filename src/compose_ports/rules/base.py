@@ -8,12 +8,11 @@ Rules read the model only; they never open a file.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from compose_ports.config import Config, PortRange
+from compose_ports.config import Config, PortRange, matches_any
 from compose_ports.findings import Related, Severity
 from compose_ports.model import PortBinding, Project, Service, Source
 from compose_ports.workspace import Workspace
@@ -91,11 +90,11 @@ class LintContext:
         if config is None:
             return None
         for port_range in config.ranges:
-            if any(fnmatch.fnmatchcase(service.name, g) for g in port_range.services):
+            if matches_any(port_range.services, service.name):
                 return port_range
         image = service.image or ""
         for port_range in config.ranges:
-            if any(fnmatch.fnmatchcase(image, g) for g in port_range.images):
+            if matches_any(port_range.images, image):
                 return port_range
         return None
 

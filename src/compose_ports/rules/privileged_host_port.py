@@ -29,9 +29,9 @@ Options
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterator
 
+from compose_ports.config import matches_any
 from compose_ports.findings import Severity
 from compose_ports.rules.base import Example, LintContext, Problem, describe
 
@@ -58,12 +58,12 @@ EXAMPLES = (
 def check(context: LintContext) -> Iterator[Problem]:
     for project in context.projects:
         options = context.options(project)
-        allowed_services = [str(g) for g in options.get("allow-services") or []]
-        allowed_images = [str(g) for g in options.get("allow-images") or []]
+        allowed_services = tuple(str(g) for g in options.get("allow-services") or [])
+        allowed_images = tuple(str(g) for g in options.get("allow-images") or [])
         for service in project.active_services:
-            if any(fnmatch.fnmatchcase(service.name, g) for g in allowed_services):
+            if matches_any(allowed_services, service.name):
                 continue
-            if service.image and any(fnmatch.fnmatchcase(service.image, g) for g in allowed_images):
+            if service.image and matches_any(allowed_images, service.image):
                 continue
             for binding in service.ports:
                 rng = binding.host_range
