@@ -204,3 +204,59 @@ def test_include_cycle_and_outside_reads(tmp_path: Path, monkeypatch: pytest.Mon
         f"{repo / 'compose.yaml'}:8:7: reads {tmp_path / 'shared.yaml'}, outside the repository"
     ]
     assert [p["published"] for p in project["ports"]] == ["7000"]
+
+
+class _Exited(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+@pytest.mark.parametrize(
+    ("raised", "code", "said"),
+    [
+        (RuntimeError("boom"), 2, "internal error: RuntimeError: boom (this is a bug"),
+        (KeyboardInterrupt(), 130, ""),
+        (SystemExit(1), 1, ""),
+        (SystemExit(None), 0, ""),
+        (SystemExit("plain text"), 1, "plain text"),
+    ],
+)
+def test_the_console_script_ends_with_one_line_and_its_code(
+    raised: BaseException,
+    code: int,
+    said: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from compose_ports import cli, console
+
+    def fail(**_: object) -> None:
+        raise raised
+
+    def exit_(status: int) -> None:
+        raise _Exited(status)
+
+    monkeypatch.delenv("COMPOSE_PORTS_DEBUG", raising=False)
+    monkeypatch.setattr(cli.main, "main", fail)
+    monkeypatch.setattr(console.os, "_exit", exit_)
+    with pytest.raises(_Exited) as ended:
+        console.entry()
+    assert ended.value.code == code
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 1
+
+
+def test_a_reader_that_stops_early_costs_no_traceback(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    # Far more than a pipe holds, so the writer meets the closed pipe.
+    services = "".join(
+        f"  s{i}:\n    image: x\n    ports: ['{10000 + i}:80']\n" for i in range(3000)
+    )
+    (tmp_path / "compose.yaml").write_text(f"services:\n{services}")
+    command = f"'{sys.executable}' -m compose_ports map --format json | head -c 1"
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout == "{"
+    assert result.stderr == ""

@@ -102,3 +102,17 @@ def test_random_projects_load_without_crashing(
     project = load_project(LoadOptions(environ={}, cwd=str(root)))
     for diagnostic in project.diagnostics:
         assert diagnostic.message and "\n" not in diagnostic.message
+
+
+GLOB = st.text(alphabet="ab*?[]!\\-", max_size=6)
+
+
+@given(st.lists(GLOB, max_size=4), st.text(alphabet="ab*?[]!\\-", max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_policy_globs_match_as_fnmatchcase(globs: list[str], text: str) -> None:
+    # Plain names take a set lookup and the rest one joined expression: the same answers.
+    import fnmatch
+
+    from compose_ports.config import matches_any
+
+    assert matches_any(globs, text) == any(fnmatch.fnmatchcase(text, g) for g in globs)

@@ -270,7 +270,7 @@ def test_text_summaries() -> None:
 def test_text_colour_only_when_asked() -> None:
     plain = lint_text.render(FINDINGS, CONTEXT)
     assert "\x1b[" not in plain
-    coloured = lint_text.render(FINDINGS, replace(CONTEXT, color=True))
+    coloured = lint_text.render(FINDINGS, CONTEXT._replace(color=True))
     location = "\x1b[2mshop/compose.yaml:12:7:\x1b[0m"
     assert f"{location} \x1b[1;31mCP101\x1b[0m \x1b[1;31merror\x1b[0m" in coloured
     assert "\x1b[1;33mCP201\x1b[0m [*] \x1b[1;33mwarning\x1b[0m" in coloured
@@ -282,7 +282,7 @@ def test_text_colour_only_when_asked() -> None:
 
 
 def test_text_paths_relative_below_cwd_absolute_elsewhere() -> None:
-    output = lint_text.render(FINDINGS, replace(CONTEXT, cwd=f"{ROOT}/shop"))
+    output = lint_text.render(FINDINGS, CONTEXT._replace(cwd=f"{ROOT}/shop"))
     assert "\ncompose.yaml:12:7: CP101" in output
     assert "    also: /repo/metrics/compose.yaml:4:9 service grafana (stack metrics)" in output
     assert "    also: compose.dev.yaml:8:9" in output
@@ -520,7 +520,7 @@ def test_sarif_locations() -> None:
 
 
 def test_sarif_repository_root_differs_from_cwd() -> None:
-    context = replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT)
+    context = CONTEXT._replace(cwd=f"{ROOT}/shop", repository_root=ROOT)
     document = sarif(context=context)
     sarif_validator().validate(document)
     run = document["runs"][0]
@@ -529,15 +529,15 @@ def test_sarif_repository_root_differs_from_cwd() -> None:
     location = conflict["locations"][0]["physicalLocation"]["artifactLocation"]
     assert location == {"uri": "shop/compose.yaml", "uriBaseId": "SRCROOT"}
     # A relative repository root is taken from cwd, and the base URI still ends in '/'.
-    nested = sarif(context=replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=".."))
+    nested = sarif(context=CONTEXT._replace(cwd=f"{ROOT}/shop", repository_root=".."))
     assert nested["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///repo/"
-    spaced = sarif(context=replace(CONTEXT, cwd="/my repo", repository_root=None))
+    spaced = sarif(context=CONTEXT._replace(cwd="/my repo", repository_root=None))
     assert spaced["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///my%20repo/"
 
 
 def test_sarif_unknown_rule_gets_a_descriptor() -> None:
     stray = replace(NO_SERVICE, code="CP999", rule="experimental-rule")
-    document = sarif([stray, CONFLICT], replace(CONTEXT, rules=RULES[:1]))
+    document = sarif([stray, CONFLICT], CONTEXT._replace(rules=RULES[:1]))
     sarif_validator().validate(document)
     run = document["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == ["CP101", "CP999"]
@@ -567,7 +567,7 @@ def test_sarif_fingerprint_is_stable_when_lines_move() -> None:
     )
     # And it does not depend on where the command runs from, only on the repository root.
     assert (
-        _fingerprint(CONFLICT, replace(CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT)) == base
+        _fingerprint(CONFLICT, CONTEXT._replace(cwd=f"{ROOT}/shop", repository_root=ROOT)) == base
     )
 
 
@@ -641,14 +641,14 @@ def test_github_commands() -> None:
 
 
 def test_github_paths_are_relative_to_the_repository_root() -> None:
-    context = replace(
-        CONTEXT, cwd=f"{ROOT}/shop", repository_root=ROOT, errors=("broken.yaml:1:1: x",)
+    context = CONTEXT._replace(
+        cwd=f"{ROOT}/shop", repository_root=ROOT, errors=("broken.yaml:1:1: x",)
     )
     lines = lint_github.render([CONFLICT], context).splitlines()
     assert lines[0].startswith("::error file=shop/compose.yaml,line=12,col=7,")
     assert lines[0].endswith("(also at metrics/compose.yaml:4, shop/compose.dev.yaml:8)")
     assert lines[1] == "::error file=shop/broken.yaml,line=1,col=1,title=compose-ports::x"
-    unplaced = replace(context, errors=("config: no stacks: key",))
+    unplaced = context._replace(errors=("config: no stacks: key",))
     assert lint_github.render([], unplaced).splitlines()[0] == (
         "::error title=compose-ports::config: no stacks: key"
     )

@@ -1,3 +1,3 @@
-from compose_ports.cli import entry
+from compose_ports.console import entry
 
 entry()

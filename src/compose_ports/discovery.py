@@ -13,8 +13,8 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from compose_ports.config import Config, find_config
 from compose_ports.errors import ComposePortsError
@@ -58,8 +58,7 @@ def is_compose_file(path: Path) -> bool:
     return bool(COMPOSE_FILE.match(path.name))
 
 
-@dataclass(frozen=True)
-class StackSpec:
+class StackSpec(NamedTuple):
     """A stack to load: its files in `-f` order, and where it comes from."""
 
     files: tuple[Path, ...]

@@ -32,8 +32,8 @@ import heapq
 import ipaddress
 from bisect import bisect_right
 from collections.abc import Container, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from compose_ports.model import PortBinding
 
@@ -45,8 +45,7 @@ FAMILIES = (IPV4, IPV6)
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address | None
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """One binding's claim on host ports."""
 
     key: object  # opaque: what the caller uses to find its binding again
@@ -62,8 +61,7 @@ class Claim:
         return self.end - self.start + 1
 
 
-@dataclass(frozen=True)
-class Collision:
+class Collision(NamedTuple):
     first: Claim  # earlier in insertion order (the same claim for a self-collision)
     second: Claim
     ports: tuple[int, int]  # the overlapping host-port interval, inclusive
@@ -158,15 +156,13 @@ class _Merged:
         return sum(end - start + 1 for start, end in zip(self.starts, self.ends, strict=True))
 
 
-@dataclass(frozen=True)
-class _FamilyIndex:
+class _FamilyIndex(NamedTuple):
     everything: _Merged  # what a request on the unspecified address competes with
     unspecified: _Merged  # what a request on any specific address competes with...
     by_address: dict[_Address, _Merged]  # ...besides that address's own
 
 
-@dataclass(frozen=True)
-class _Analysis:
+class _Analysis(NamedTuple):
     collisions: list[Collision]
     adjacency: list[list[int]]  # claim index -> the indices of the claims it collides with
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from compose_ports.errors import ComposePortsError
 from compose_ports.golang import go_quote
@@ -62,8 +61,7 @@ class InterpolationError(ComposePortsError):
         self.variable = variable
 
 
-@dataclass(frozen=True)
-class Interpolated:
+class Interpolated(NamedTuple):
     """The result of one substitution and where it came from."""
 
     value: str
@@ -100,7 +98,7 @@ def interpolate(text: str, lookup: Lookup) -> Interpolated:
 
 @lru_cache(maxsize=4096)
 def _unchanged(text: str) -> Interpolated:
-    # Building a frozen dataclass costs more than the lookup; most scalars repeat (ports, images).
+    # Building the result costs more than the lookup; most scalars repeat (ports, images).
     return Interpolated(text, (), (), False)
 
 

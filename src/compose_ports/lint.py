@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from compose_ports.config import Config
 from compose_ports.findings import Finding, Severity
@@ -23,8 +23,7 @@ _IGNORE = re.compile(r"#\s*compose-ports:\s*ignore(?:\[(?P<codes>[^\]]*)\])?\s*$
 _IGNORE_FILE = re.compile(r"#\s*compose-ports:\s*ignore-file\b")
 
 
-@dataclass(frozen=True)
-class LintResult:
+class LintResult(NamedTuple):
     findings: tuple[Finding, ...]
     errors: tuple[str, ...]  # `path:line:col: message` lines: bad input, exit code 2
     files_read: int

@@ -18,7 +18,7 @@ import codecs
 import gc
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     from yaml._yaml import CParser as _CParser
@@ -502,8 +502,7 @@ class _Converter:
         return text
 
 
-@dataclass(frozen=True)
-class ScalarSpan:
+class ScalarSpan(NamedTuple):
     """Where a scalar's text sits in the document: character offsets, quote style, value."""
 
     start: int
@@ -539,8 +538,7 @@ def scalar_spans(text: str) -> dict[tuple[int, int], ScalarSpan]:
     return spans
 
 
-@dataclass(frozen=True)
-class SequenceLayout:
+class SequenceLayout(NamedTuple):
     """How a service's `ports:` list is written, for inserting a tag and appending entries."""
 
     after_colon: int  # just after the `:` that follows the `ports` key

@@ -7,14 +7,13 @@ can pick one by name; everything a format needs beyond the findings travels in `
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from compose_ports import __version__
 from compose_ports.findings import Severity
 
 
-@dataclass(frozen=True)
-class RuleInfo:
+class RuleInfo(NamedTuple):
     """A rule's metadata: SARIF's `tool.driver.rules`, and titles where a format has them."""
 
     code: str  # CP101
@@ -25,8 +24,7 @@ class RuleInfo:
     help_uri: str | None = None
 
 
-@dataclass(frozen=True)
-class ReportContext:
+class ReportContext(NamedTuple):
     cwd: str
     """Paths are shown relative to it when below it, else absolute."""
     rules: Sequence[RuleInfo]

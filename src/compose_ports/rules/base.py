@@ -9,8 +9,7 @@ Rules read the model only; they never open a file.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from compose_ports.config import Config, PortRange, matches_any
 from compose_ports.findings import Related, Severity
@@ -18,8 +17,7 @@ from compose_ports.model import PortBinding, Project, Service, Source
 from compose_ports.workspace import Workspace
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """What a rule found; the pipeline turns it into a Finding (code, severity, suppression)."""
 
     source: Source | None
@@ -32,8 +30,7 @@ class Problem:
     fixable: bool = False
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """A small project that shows the rule: `expect` lists (file, line, column) it reports."""
 
     name: str
@@ -55,13 +52,16 @@ class Rule(Protocol):
     def check(self, context: LintContext) -> Iterator[Problem]: ...
 
 
-@dataclass
 class LintContext:
-    """The model as rules see it: projects, their policy, and each rule's options."""
+    """The model as rules see it: projects, their policy, and each rule's options.
 
-    workspace: Workspace
-    rule: Rule | None = None
-    _options: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    The pipeline sets `rule` to the rule being run, whose options `options` then gives.
+    """
+
+    def __init__(self, workspace: Workspace, rule: Rule | None = None) -> None:
+        self.workspace = workspace
+        self.rule = rule
+        self._options: dict[tuple[str, int], dict[str, Any]] = {}
 
     @property
     def projects(self) -> tuple[Project, ...]:

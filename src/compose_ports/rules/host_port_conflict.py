@@ -38,7 +38,7 @@ other binding in `related`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from compose_ports.findings import Severity
 from compose_ports.hostmap import Collision, HostPortMap, claim_for
@@ -98,8 +98,7 @@ EXAMPLES = (
 )
 
 
-@dataclass(frozen=True)
-class _Key:
+class _Key(NamedTuple):
     order: tuple[int, int, int, int]
     project: Project
     service: Service
