@@ -40,8 +40,7 @@ def _compiled_globs(globs: tuple[str, ...]) -> tuple[frozenset[str], re.Pattern[
 _GLOB_SPECIAL = re.compile(r"[*?\[]")
 
 
-@dataclass(frozen=True)
-class PortRange:
+class PortRange(NamedTuple):
     """A category of the allocation policy: a host-port range and who belongs to it."""
 
     name: str
@@ -49,9 +48,6 @@ class PortRange:
     end: int
     services: tuple[str, ...] = ()  # shell-style globs on the service name
     images: tuple[str, ...] = ()  # shell-style globs on the image
-
-    def __contains__(self, port: object) -> bool:
-        return isinstance(port, int) and self.start <= port <= self.end
 
 
 class Environment(NamedTuple):

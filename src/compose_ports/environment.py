@@ -11,8 +11,9 @@ already set, so the process environment beats pass one, which beats pass two.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from compose_ports.dotenv import parse_dotenv
 from compose_ports.errors import ComposePortsError
@@ -20,10 +21,9 @@ from compose_ports.errors import ComposePortsError
 PROCESS = "environment"
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     values: Mapping[str, str]
-    sources: Mapping[str, str] = field(default_factory=dict)  # name -> env file, or PROCESS
+    sources: Mapping[str, str] = MappingProxyType({})  # name -> env file, or PROCESS
     files: tuple[str, ...] = ()  # the env files read, in order
     explicit: bool = False  # env files were named (`--env-file`, COMPOSE_ENV_FILES)
 

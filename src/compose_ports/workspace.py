@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import NamedTuple
 
 from compose_ports import discovery
 from compose_ports.config import Config, find_config
@@ -14,10 +16,9 @@ from compose_ports.loading import FileCache, LoadOptions, absolute_path, load_pr
 from compose_ports.model import Diagnostic, Project
 
 
-@dataclass(frozen=True)
-class Workspace:
+class Workspace(NamedTuple):
     projects: tuple[Project, ...]
-    configs: Mapping[str, Config | None] = field(default_factory=dict)  # project key -> config
+    configs: Mapping[str, Config | None] = MappingProxyType({})  # project key -> config
     errors: tuple[ComposePortsError, ...] = ()  # problems outside any project (bad arguments)
     cache: FileCache | None = None  # what was read, for `fix` to edit exactly those bytes
 
