@@ -203,8 +203,17 @@ def _write(parts: Iterable[str], output: str | None) -> None:
         with open(output, "w", encoding="utf-8") as handle:
             handle.writelines(parts)
         return
+    # In chunks: one echo per finding is a tenth of a monorepo's lint.
+    chunk: list[str] = []
+    size = 0
     for part in parts:
-        click.echo(part, nl=False)
+        chunk.append(part)
+        size += len(part)
+        if size >= 1 << 16:
+            click.echo("".join(chunk), nl=False)
+            chunk, size = [], 0
+    if chunk:
+        click.echo("".join(chunk), nl=False)
 
 
 def _lint_reporter(name: str) -> Any:

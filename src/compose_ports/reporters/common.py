@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from compose_ports.model import PortBinding
 
@@ -63,9 +64,15 @@ class Encoded(list):
 
 
 def encode(value: object) -> str:
+    return _encoder().encode(value)
+
+
+@cache
+def _encoder() -> Any:
+    # One encoder for every item: json.dumps builds a new one per call when given separators.
     import json
 
-    return json.dumps(value, separators=(", ", ": "))
+    return json.JSONEncoder(separators=(", ", ": "))
 
 
 def json_text(value: object, depth: int, indent: str = "") -> str:
@@ -94,7 +101,7 @@ def json_parts(value: object, depth: int, indent: str = "") -> Iterator[str]:
         yield indent + "]"
         return
     if depth == 0 or not isinstance(value, (dict, list)) or not value:
-        yield json.dumps(value, separators=(", ", ": "))
+        yield encode(value)
         return
     opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     yield opening + "\n"
