@@ -116,3 +116,68 @@ def test_policy_globs_match_as_fnmatchcase(globs: list[str], text: str) -> None:
     from compose_ports.config import matches_any
 
     assert matches_any(globs, text) == any(fnmatch.fnmatchcase(text, g) for g in globs)
+
+
+def _scalar_nodes(text: str) -> list:
+    import yaml
+
+    nodes, stack = [], []
+    with contextlib.suppress(yaml.YAMLError):
+        stack = list(yaml.compose_all(text, Loader=yaml.CSafeLoader))
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            nodes.append(node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        else:
+            stack.extend(v for pair in node.value for v in pair)
+    return nodes
+
+
+def _spans_agree_with_the_parser(text: str) -> None:
+    # What `fix` computes from a position and a value is where libyaml put that scalar.
+    from compose_ports.model import Source
+    from compose_ports.yamlread import line_starts, scalar_span
+
+    starts = line_starts(text)
+    for node in _scalar_nodes(text):
+        mark = node.start_mark
+        src = Source("f", mark.line + 1, mark.column + 1)
+        assert starts[mark.line] + mark.column == mark.index
+        span = scalar_span(text, starts, src, node.value)
+        one_line = node.end_mark.line == mark.line and node.style in (None, '"', "'")
+        exact = text[mark.index : node.end_mark.index] in (
+            node.value,
+            f'"{node.value}"',
+            f"'{node.value}'",
+        )
+        if one_line and exact:
+            assert span is not None, (text, node)
+            assert (span.start, span.end) == (mark.index, node.end_mark.index)
+        elif span is not None:
+            # Only ever the scalar itself, never a piece of a longer one.
+            assert text[span.start : span.end] == text[mark.index : node.end_mark.index]
+
+
+BREAKY = st.text(alphabet="ab 8:0-\"'#,[]{}\n\r\x85\u2028\u2029\t|>", max_size=120)
+
+
+@FUZZ
+@given(BREAKY)
+def test_fix_finds_a_scalar_where_libyaml_put_it(text: str) -> None:
+    _spans_agree_with_the_parser(text)
+
+
+def test_fix_finds_every_corpus_scalar_where_libyaml_put_it() -> None:
+    from conftest import CORPUS, FIXTURES
+
+    files = [*CORPUS.rglob("*.y*ml"), *FIXTURES.rglob("*.y*ml")]
+    assert len(files) > 100
+    for path in files:
+        with contextlib.suppress(UnicodeDecodeError):
+            _spans_agree_with_the_parser(path.read_text(encoding="utf-8").lstrip("\ufeff"))

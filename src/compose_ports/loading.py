@@ -311,6 +311,8 @@ class _Loader:
         if isinstance(value, dict):
             changed = None
             for key, item in value.items():
+                if _nothing_to_interpolate(item):
+                    continue  # most values: not worth even the path string
                 new = self.interpolate(item, f"{path}.{key}" if path else key)
                 if new is not item:
                     if changed is None:
@@ -325,6 +327,7 @@ class _Loader:
             seq = YSeq(getattr(value, "src", None), getattr(value, "tag", None))
             seq.extend(items)
             seq.item_src = list(getattr(value, "item_src", []))
+            seq.untagged = getattr(value, "untagged", False)
             return seq
         return value
 
@@ -679,6 +682,12 @@ class _Dropped:
         self.src = text.src
 
 
+def _nothing_to_interpolate(value: object) -> bool:
+    if isinstance(value, str):
+        return "$" not in value
+    return getattr(value, "plain", False) or not isinstance(value, (dict, list))
+
+
 def _is_port_path(path: str) -> bool:
     parts = path.split(".")
     return len(parts) >= 3 and parts[0] == "services" and parts[2] == "ports"
@@ -688,6 +697,8 @@ def _copy_map(value: Mapping) -> YMap:
     result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
     result.update(value)
     result.key_src.update(getattr(value, "key_src", {}))
+    # Interpolation and key removal add no tags: merging may still skip what has none.
+    result.untagged = getattr(value, "untagged", False)
     return result
 
 

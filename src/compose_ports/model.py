@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cache
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -81,6 +82,7 @@ class PortSpec:
         return entries
 
 
+@cache  # asked for again by every rule; a project repeats few published values
 def parse_host_range(published: str | None) -> tuple[int, int] | None:
     """`"8000"` -> (8000, 8000), `"8000-9000"` -> (8000, 9000); None for ephemeral or invalid."""
     if not published:

@@ -427,7 +427,8 @@ class _Converter:
                 # earlier files set (loader/reset.go: "TODO support removal from sequence").
                 continue
             seq.append(value)
-            seq.item_src.append(self.src(child))
+            # The item's own position when it carries one: the same place, one object fewer.
+            seq.item_src.append(getattr(value, "src", None) or self.src(child))
             plain = plain and _is_plain(value)
             untagged = untagged and _is_untagged(value)
         seq.plain = plain
@@ -511,31 +512,41 @@ class ScalarSpan(NamedTuple):
     value: str
 
 
-def scalar_spans(text: str) -> dict[tuple[int, int], ScalarSpan]:
-    """Every scalar of every document by its 1-based (line, column): what `fix` splices into."""
-    spans: dict[tuple[int, int], ScalarSpan] = {}
-    parser = _Parser(text)
-    seen: set[int] = set()
-    roots = []  # kept alive: ids of freed nodes would be reused by the next document's
-    while parser.check_node():
-        roots.append(parser.get_node())
-        stack = [roots[-1]]
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if isinstance(node, ScalarNode):
-                mark = node.start_mark
-                spans[(mark.line + 1, mark.column + 1)] = ScalarSpan(
-                    mark.index, node.end_mark.index, node.style or "", node.value
-                )
-            elif isinstance(node, SequenceNode):
-                stack.extend(node.value)
-            else:
-                for key, value in node.value:
-                    stack.extend((key, value))
-    return spans
+# libyaml's line breaks (reader.c/scanner.c IS_BREAK, SKIP_LINE): CRLF counts once.
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# What may follow a one-line plain scalar: the end of the line, a comment or a flow indicator.
+_PLAIN_END = re.compile(r"[ \t]*(?:$|[\r\n\x85\u2028\u2029,\]}]|#)")
+
+
+def line_starts(text: str) -> list[int]:
+    """The character offset where each line begins, as libyaml counts lines."""
+    return [0, *(match.end() for match in _BREAK.finditer(text))]
+
+
+def scalar_span(text: str, starts: list[int], src: Source, value: str) -> ScalarSpan | None:
+    """Where the one-line scalar `value` that the reader placed at `src` sits in the text.
+
+    `fix` needs offsets only for the few scalars it rewrites, so they come from the position
+    and the value instead of a second parse of every file. None when the text there is not
+    exactly that scalar on one line (a block scalar, escapes, a folded line): such a scalar is
+    never rewritten.
+    """
+    if not 0 < src.line <= len(starts):
+        return None
+    start = starts[src.line - 1] + src.column - 1
+    style = text[start : start + 1]
+    if style in ('"', "'"):
+        end = start + len(value) + 2
+        if text[start + 1 : end - 1] != value or text[end - 1 : end] != style:
+            return None
+    elif style in ("|", ">") or "\n" in value:
+        return None
+    else:
+        style = ""
+        end = start + len(value)
+        if text[start:end] != value or not _PLAIN_END.match(text, end):
+            return None
+    return ScalarSpan(start, end, style, value)
 
 
 class SequenceLayout(NamedTuple):

@@ -21,7 +21,7 @@ from compose_ports.fix.splice import Edit, encode_like, splice
 from compose_ports.lint import chosen_rules, lint
 from compose_ports.model import Origin, PortBinding, PortSpec, Project, Source
 from compose_ports.workspace import Workspace, project_key
-from compose_ports.yamlread import ScalarSpan, ports_layout, scalar_spans
+from compose_ports.yamlread import ScalarSpan, line_starts, ports_layout, scalar_span
 
 
 @dataclass
@@ -74,15 +74,15 @@ def plan(
     taken = set().union(*(p.defined for p in workspace.projects)) if workspace.projects else set()
     taken |= _referenced(workspace)
     names = assign(rename, lambda t: _template(workspace, t), taken)
-    spans_by_file: dict[str, dict[tuple[int, int], ScalarSpan]] = {}
+    starts_by_file: dict[str, list[int]] = {}
     for source, target in sorted(owners.items()):
         file = source.file
         if only is not None and file not in only:
             continue
         text = workspace.cache.text(file)
-        if file not in spans_by_file:
-            spans_by_file[file] = scalar_spans(text)
-        span = spans_by_file[file].get((source.line, source.column))
+        if file not in starts_by_file:
+            starts_by_file[file] = line_starts(text)
+        span = scalar_span(text, starts_by_file[file], source, target.binding.raw)
         name = names.get(source)
         port = moved.get(source)
         edit = _edit(text, span, target.binding, name, port)
