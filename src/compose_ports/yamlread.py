@@ -245,6 +245,7 @@ def _only_comments(text: str) -> bool:
 # go-yaml v3 resolve.go: the plain scalars that are not strings.
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_WORDS = _NULLS | _BOOLS.keys()  # the plain scalars that start with a letter and are no string
 _FLOATS_SPECIAL = {
     ".inf": float("inf"),
     ".Inf": float("inf"),
@@ -337,6 +338,12 @@ class _Converter:
         return value
 
     def convert(self, node: Any) -> Any:
+        if node.__class__ is ScalarNode and node.tag != RESET_TAG:
+            # Most nodes. An alias of a scalar is read again (a scalar cannot make an alias
+            # bomb), which spares every scalar the memo's bookkeeping.
+            self.nodes += 1
+            self.expanded += 1
+            return self.scalar(node)
         key = id(node)
         if key in self.memo:
             # An alias: the value is shared, but a reader walking the result pays for it again.
@@ -370,7 +377,10 @@ class _Converter:
     def scalar(self, node: Any) -> Any:
         tag = node.tag
         text: str = node.value
-        src = self.src(node)
+        mark = node.start_mark
+        src = Source(self.file, mark.line + 1, mark.column + 1)
+        if tag == _STR_TAG or (tag == _IMPLICIT and text[:1].isalpha() and text not in _WORDS):
+            return YStr(text, src, bool(node.style))  # most scalars: quoted text and words
         if tag == RESET_TAG and not self.overridden:
             return Reset(src)
         if tag in (RESET_TAG, OVERRIDE_TAG):
@@ -427,7 +437,10 @@ class _Converter:
                 # earlier files set (loader/reset.go: "TODO support removal from sequence").
                 continue
             seq.append(value)
-            # The item's own position when it carries one: the same place, one object fewer.
+            if value.__class__ is YStr:  # most items: its own position, the same place
+                seq.item_src.append(value.src)
+                plain = plain and "$" not in value
+                continue
             seq.item_src.append(getattr(value, "src", None) or self.src(child))
             plain = plain and _is_plain(value)
             untagged = untagged and _is_untagged(value)
@@ -457,7 +470,14 @@ class _Converter:
             ):
                 merged.extend(self.merge_sources(value_node))
                 continue
-            key = self.key(key_node)
+            key = key_node.value
+            if (
+                key_node.tag != _IMPLICIT
+                or key_node.__class__ is not ScalarNode
+                or not key[:1].isalpha()
+                or key in _WORDS
+            ):
+                key = self.key(key_node)  # the fast path above takes most keys: plain words
             if key in result:
                 first = result.key_src[key]
                 raise self.error(
@@ -465,9 +485,13 @@ class _Converter:
                 )
             value = self.convert(value_node)
             result[key] = value
-            result.key_src[key] = self.src(key_node)
-            plain = plain and _is_plain(value)
-            untagged = untagged and _is_untagged(value)
+            mark = key_node.start_mark
+            result.key_src[key] = Source(self.file, mark.line + 1, mark.column + 1)
+            if value.__class__ is YStr:  # most values, checked here without two calls
+                plain = plain and "$" not in value
+            else:
+                plain = plain and _is_plain(value)
+                untagged = untagged and _is_untagged(value)
         # go-yaml v3 (decode.go merge): local keys win, then earlier merged maps over later ones.
         for source_map, _ in merged:
             for key, value in source_map.items():
