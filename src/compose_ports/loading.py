@@ -10,7 +10,6 @@ Where Compose would refuse the project for a reason outside ports (an unset `${S
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,7 @@ from compose_ports.model import (
     Source,
 )
 from compose_ports.ports import (
+    UNICITY,
     PortError,
     missing_target_error,
     parse_item,
@@ -537,10 +537,16 @@ class _Loader:
             self.problems.duplicate(name, earlier, later)
 
         items = [p for p in ports if not isinstance(p, _Dropped)]
-        # An entry without a target fails its key: it is reported below, where Compose does.
-        with contextlib.suppress(PortError):
+        # Unicity comes before the schema. An entry without a target fails its key; Compose
+        # stops there, so no uniqueItems error, and names the entry by its place in the list
+        # as written, duplicates still in it [V]. It is reported below, with the others.
+        try:
             items = unique(items, _first_key, record)
-        self.check_unique_items(name, [p for p in items if not isinstance(p, _Entry)], ports)
+            unkeyed = False
+        except PortError:
+            unkeyed = True
+        if not unkeyed:
+            self.check_unique_items(name, [p for p in items if not isinstance(p, _Entry)], ports)
         parsed: list[_Entry | _Failed] = []
         position = 0  # in the list the schema sees: earlier files' entries already expanded
         for item in items:
@@ -548,7 +554,10 @@ class _Loader:
                 parsed.append(item)
                 position += item.spec.count if isinstance(item, _Entry) else 1
             else:
-                parsed.extend(self.parse_entry(name, item, ports, position))
+                for entry in self.parse_entry(name, item, ports, position):
+                    if unkeyed and isinstance(entry, _Failed) and entry.error.stage == UNICITY:
+                        entry.by_position = True
+                    parsed.append(entry)
                 position += 1
         specs = [e.spec for e in parsed if isinstance(e, _Entry)]
         if len(specs) > 1 and _runs_overlap(specs):
