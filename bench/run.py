@@ -11,8 +11,11 @@ and peak memory, the libyaml floor, and the ratios with their targets, all from 
   and imports excluded; the whole process's time is shown beside it).
 - compose-ports' times are whole processes (start-up included), as users and CI see them.
 - Peak memory is the child's `ru_maxrss` (from `wait4`), the largest of its runs.
-- A command is run `--repeat` times (default 5; the median counts) after one warm-up of the
-  interpreter, fewer when its runs already took `--budget` seconds, and killed after `--timeout`.
+- Commands are run in rounds, each round running every command of a group once, so that their
+  ratios do not depend on how the machine's speed drifts: `--repeat` rounds (default 5; at
+  least 21 for the tenth-of-a-second groups), the median counting, after one warm-up of the
+  interpreter; fewer when a command's runs already took `--budget` seconds; a run is killed
+  after `--timeout`.
 - `--quick` runs once on tiny sizes: it checks that the benchmark works, not the timings.
 - Exit code 0 (it reports); with `--check`, 1 when a target is missed. A command that breaks (exit
   code 2, a traceback) stops the run with its stderr and exit code 2.
@@ -149,8 +152,7 @@ class Row:
 class Runner:
     """Runs commands in fresh child processes and measures them."""
 
-    def __init__(self, repeat: int, budget: float, timeout: float) -> None:
-        self.repeat = repeat
+    def __init__(self, budget: float, timeout: float) -> None:
         self.budget = budget
         self.timeout = timeout
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
@@ -191,30 +193,46 @@ class Runner:
             )
         return Run(result["wall"], result["cpu"], result["maxrss"] / 1024), stdout
 
-    def measure(
-        self,
-        cmd: Sequence[str],
-        cwd: Path,
-        ok: Sequence[int] = (0,),
-        inner: bool = False,
-        timeout: float | None = None,
-        repeat: int | None = None,
-    ) -> Measure:
-        """Up to `repeat` runs, fewer once `budget` seconds are spent; the first failure stops."""
-        measure = Measure()
-        spent = 0.0
-        for _ in range(repeat or self.repeat):
-            run, text = self.once(cmd, cwd, ok, timeout or self.timeout)
-            if run is None:
-                measure.failure = text
-                break
-            if inner:
-                run.inner = json.loads(text.strip().splitlines()[-1])
-            measure.runs.append(run)
-            spent += run.wall
-            if spent >= self.budget:
-                break
-        return measure
+    def alternate(self, jobs: Sequence[Job], repeat: int) -> list[Measure]:
+        """Commands whose ratios count, run in rounds: each round runs every one once.
+
+        A shared machine's speed drifts over minutes: measured one after the other, each
+        command would see a different machine, and their ratio would say more about the drift
+        than about the tool. A job with `limit_of` is killed after 50x the first run of that
+        job (at least 60 s): a command meant to cost what another costs cannot hold the
+        benchmark for long. A job whose runs took `budget` seconds runs no more.
+        """
+        measures = [Measure() for _ in jobs]
+        spent = [0.0 for _ in jobs]
+        for _ in range(repeat):
+            for number, job in enumerate(jobs):
+                measure = measures[number]
+                if measure.failure is not None or spent[number] >= self.budget:
+                    continue
+                timeout = self.timeout
+                if job.limit_of is not None:
+                    base = measures[job.limit_of].runs
+                    timeout = min(timeout, max(60.0, 50 * base[0].wall)) if base else timeout
+                run, text = self.once(job.cmd, job.cwd, job.ok, timeout)
+                if run is None:
+                    measure.failure = text
+                    continue
+                if job.inner:
+                    run.inner = json.loads(text.strip().splitlines()[-1])
+                measure.runs.append(run)
+                spent[number] += run.wall
+        return measures
+
+
+@dataclass
+class Job:
+    """One command of a group measured in rounds (`Runner.alternate`)."""
+
+    cmd: Sequence[str]
+    cwd: Path
+    ok: Sequence[int] = (0,)
+    inner: bool = False  # the command prints its own measures as JSON on its last line
+    limit_of: int | None = None
 
 
 def compose_ports_command() -> list[str]:
@@ -342,7 +360,7 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     list_1x = write_list(work / "files-1x.txt", one)
     list_10x = write_list(work / "files-10x.txt", ten)
 
-    runner = Runner(args.repeat, args.budget, args.timeout)
+    runner = Runner(args.budget, args.timeout)
     cp = compose_ports_command()
     python = sys.executable
     lint_json = ["lint", ".", "--format", "json", "--exit-zero"]
@@ -355,54 +373,39 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         runner.once([*cp, "fix", "--check"], bare.parent, (0, 1), args.timeout)
         runner.once([python, "-c", FLOOR_SCRIPT, str(list_1x)], work, (0,), args.timeout)
 
-    def measure(title: str, cmd: Sequence[str], cwd: Path, **kwargs: object) -> Measure:
-        log(f"measuring {title} ...")
-        return runner.measure(cmd, cwd, **kwargs)  # type: ignore[arg-type]
-
-    floor = measure(
-        "the libyaml floor, 1x", [python, "-c", FLOOR_SCRIPT, str(list_1x)], work, inner=True
+    log("measuring the monorepos (floor, ruamel.yaml, lint, map, fix; 10x) in rounds ...")
+    floor, ruamel, lint_1x, map_1x, fix_1x, floor_10x, lint_10x = runner.alternate(
+        [
+            Job([python, "-c", FLOOR_SCRIPT, str(list_1x)], work, inner=True),
+            Job([python, "-c", RUAMEL_SCRIPT, str(list_1x)], work, inner=True),
+            Job([*cp, *lint_json], work / "mono-1x"),
+            Job([*cp, "map", ".", "--format", "json"], work / "mono-1x"),
+            Job([*cp, "fix", ".", "--check"], work / "mono-1x", ok=(0, 1)),
+            Job([python, "-c", FLOOR_SCRIPT, str(list_10x)], work, inner=True),
+            Job([*cp, *lint_json], work / "mono-10x"),
+        ],
+        args.repeat,
     )
-    ruamel = measure(
-        "ruamel.yaml C compose, 1x", [python, "-c", RUAMEL_SCRIPT, str(list_1x)], work, inner=True
-    )
-    lint_1x = measure("lint, 1x", [*cp, *lint_json], work / "mono-1x")
-    map_1x = measure("map, 1x", [*cp, "map", ".", "--format", "json"], work / "mono-1x")
-    fix_1x = measure("fix --check, 1x", [*cp, "fix", ".", "--check"], work / "mono-1x", ok=(0, 1))
     # A tenth of a second per run: many runs cost little and steady the median on a shared
     # machine, whose start-up times move by tens of milliseconds from one moment to the next.
     short = args.repeat if quick else max(args.repeat, ONE_FILE_RUNS)
-    single = measure(
-        "one-file lint",
-        [*cp, "lint", "compose.yaml", "--format", "text"],
-        bare.parent,
-        ok=(0, 1),
-        repeat=short,
-    )
-    single_config = measure(
-        "one-file lint with config",
-        [*cp, "lint", "compose.yaml", "--format", "text"],
-        configured.parent,
-        ok=(0, 1),
-        repeat=short,
-    )
+    one_file = [*cp, "lint", "compose.yaml", "--format", "text"]
+    jobs = [Job(one_file, bare.parent, (0, 1)), Job(one_file, configured.parent, (0, 1))]
     compose_lint = compose_lint_command()
-    other: Measure | None = None
     if compose_lint is not None:
-        other = measure(
-            "compose-lint, one file",
-            [*compose_lint, "compose.yaml"],
-            bare.parent,
-            ok=tuple(range(0, 126)),
-            repeat=short,
-        )
-    floor_10x = measure(
-        "the libyaml floor, 10x", [python, "-c", FLOOR_SCRIPT, str(list_10x)], work, inner=True
+        jobs.append(Job([*compose_lint, "compose.yaml"], bare.parent, tuple(range(0, 126))))
+    log("measuring one-file lint, with and without a config (and compose-lint), in rounds ...")
+    single, single_config, *others = runner.alternate(jobs, short)
+    other: Measure | None = others[0] if others else None
+    log("measuring lint of the single-port and the range stacks, in rounds ...")
+    flat, ranged = runner.alternate(
+        [
+            Job([*cp, *lint_json], work / "singles"),
+            Job([*cp, *lint_json], work / "ranges", limit_of=0),
+        ],
+        short,
     )
-    lint_10x = measure("lint, 10x", [*cp, *lint_json], work / "mono-10x")
-    flat = measure("lint, single-port stack", [*cp, *lint_json], work / "singles")
-    # The range stack should cost what the single-port one costs: far beyond that, stop waiting.
-    range_timeout = min(args.timeout, max(60.0, 50 * flat.wall))
-    ranged = measure("lint, range stack", [*cp, *lint_json], work / "ranges", timeout=range_timeout)
+    range_timeout = min(args.timeout, max(60.0, 50 * flat.runs[0].wall)) if flat.runs else 0.0
 
     f = floor.inner("wall")
     rows = [
