@@ -614,7 +614,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = (
         "quick (1 run, tiny sizes: checks that the benchmark works, not the timings)"
         if args.quick
-        else f"full, up to {args.repeat} runs per command (median)"
+        else f"full, {args.repeat} rounds ({max(args.repeat, ONE_FILE_RUNS)} for the one-file "
+        "group and the range pair), the median of each command's runs"
     )
     lines = [
         "## compose-ports benchmark",
