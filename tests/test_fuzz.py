@@ -10,6 +10,7 @@ import os
 import string
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,3 +182,26 @@ def test_fix_finds_every_corpus_scalar_where_libyaml_put_it() -> None:
     for path in files:
         with contextlib.suppress(UnicodeDecodeError):
             _spans_agree_with_the_parser(path.read_text(encoding="utf-8").lstrip("\ufeff"))
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "found"),
+    [
+        ('- "8080:80" # web\n', "8080:80", (2, 11)),
+        ("- 8080:80 # web\n", "8080:80", (2, 9)),
+        ("[8080:80, 9000:90]", "8080:80", (1, 8)),
+        ("- 8080:80#not-a-comment\n", "8080:80", None),  # the scalar is longer than the value
+        ("- 8080:80 more\n", "8080:80", None),
+        ('- "8080:\\x3080"\n', "8080:080", None),  # escapes: never rewritten
+        ("- |\n  8080:80\n", "8080:80", None),  # a block scalar
+    ],
+)
+def test_a_span_is_exactly_the_scalar_or_nothing(
+    text: str, value: str, found: tuple[int, int] | None
+) -> None:
+    from compose_ports.model import Source
+    from compose_ports.yamlread import line_starts, scalar_span
+
+    column = 3 if text.startswith("- ") else 2  # 1-based, after "- " or "["
+    span = scalar_span(text, line_starts(text), Source("f", 1, column), value)
+    assert (None if span is None else (span.start, span.end)) == found

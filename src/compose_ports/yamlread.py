@@ -539,7 +539,9 @@ class ScalarSpan(NamedTuple):
 # libyaml's line breaks (reader.c/scanner.c IS_BREAK, SKIP_LINE): CRLF counts once.
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 # What may follow a one-line plain scalar: the end of the line, a comment or a flow indicator.
-_PLAIN_END = re.compile(r"[ \t]*(?:$|[\r\n\x85\u2028\u2029,\]}]|#)")
+# (A `#` starts a comment only after a space; flow indicators end one only in flow context, and
+# the value check before this one rules out the rest.)
+_PLAIN_END = re.compile(r"[ \t]*(?:$|[\r\n\x85\u2028\u2029,\]}])|[ \t]+#")
 
 
 def line_starts(text: str) -> list[int]:
