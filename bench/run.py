@@ -210,9 +210,9 @@ class Runner:
                 if measure.failure is not None or spent[number] >= self.budget:
                     continue
                 timeout = self.timeout
-                if job.limit_of is not None:
-                    base = measures[job.limit_of].runs
-                    timeout = min(timeout, max(60.0, 50 * base[0].wall)) if base else timeout
+                base = measures[job.limit_of].runs if job.limit_of is not None else []
+                if base:
+                    timeout = kill_limit(base[0].wall, timeout)
                 run, text = self.once(job.cmd, job.cwd, job.ok, timeout)
                 if run is None:
                     measure.failure = text
@@ -299,6 +299,25 @@ def seconds(value: float) -> str:
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "**FAIL**"
+
+
+def kill_limit(baseline: float, timeout: float) -> float:
+    """When a command meant to cost what `baseline` cost is killed: 50x it, at least 60 s."""
+    return min(timeout, max(60.0, 50 * baseline))
+
+
+def inner_row(label: str, m: Measure, measured: str, target: str) -> Row:
+    """A row of a script that times itself (the floors): its own measures, no verdict."""
+    return Row(
+        label,
+        seconds(m.inner("wall")),
+        seconds(m.inner("cpu")),
+        f"{m.rss:.0f} MiB",
+        str(len(m.runs)),
+        measured,
+        target,
+        "—",
+    )
 
 
 def command_row(label: str, m: Measure, measured: str, target: str, ok: bool | None) -> Row:
@@ -410,30 +429,22 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         ],
         args.repeat,
     )
-    range_timeout = min(args.timeout, max(60.0, 50 * flat.runs[0].wall)) if flat.runs else 0.0
+    range_timeout = kill_limit(flat.runs[0].wall, args.timeout) if flat.runs else 0.0
 
     f = floor.inner("wall")
     rows = [
-        Row(
+        inner_row(
             f"libyaml `compose()` floor, 1x ({describe(one)})",
-            seconds(f),
-            seconds(floor.inner("cpu")),
-            f"{floor.rss:.0f} MiB",
-            str(len(floor.runs)),
+            floor,
             f"the floor (whole process {seconds(floor.wall)})",
             "—",
-            "—",
         ),
-        Row(
+        inner_row(
             "ruamel.yaml C `compose()`, 1x"
             + ("" if ruamel.runs and ruamel.runs[0].inner.get("c") else " (no C parser!)"),
-            seconds(ruamel.inner("wall")),
-            seconds(ruamel.inner("cpu")),
-            f"{ruamel.rss:.0f} MiB",
-            str(len(ruamel.runs)),
+            ruamel,
             f"{ruamel.inner('wall') / f:.1f}x floor",
             "info",
-            "—",
         ),
         command_row(
             "`lint . --format json --exit-zero`, 1x",
@@ -497,15 +508,11 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         )
     scale = lint_10x.wall / lint_1x.wall
     rows += [
-        Row(
+        inner_row(
             f"libyaml `compose()` floor, 10x ({describe(ten)})",
-            seconds(floor_10x.inner("wall")),
-            seconds(floor_10x.inner("cpu")),
-            f"{floor_10x.rss:.0f} MiB",
-            str(len(floor_10x.runs)),
+            floor_10x,
             f"{floor_10x.inner('wall') / f:.1f}x the 1x floor",
             "info",
-            "—",
         ),
         command_row(
             "scaling: `lint`, 10x vs 1x",

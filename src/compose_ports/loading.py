@@ -302,12 +302,10 @@ class _Loader:
 
     def interpolate(self, value: Any, path: str) -> Any:
         """The value with every `${...}` substituted; keys are never interpolated (spec)."""
-        if isinstance(value, YStr):
-            if "$" not in value:
-                return value
-            return self.interpolate_text(value, path)
-        if getattr(value, "plain", False):
+        if _nothing_to_interpolate(value):
             return value
+        if isinstance(value, YStr):
+            return self.interpolate_text(value, path)
         if isinstance(value, dict):
             changed = None
             for key, item in value.items():

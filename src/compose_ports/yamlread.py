@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -338,7 +339,7 @@ class _Converter:
         return value
 
     def convert(self, node: Any) -> Any:
-        if node.__class__ is ScalarNode and node.tag != RESET_TAG:
+        if node.__class__ is ScalarNode:
             # Most nodes. An alias of a scalar is read again (a scalar cannot make an alias
             # bomb), which spares every scalar the memo's bookkeeping.
             self.nodes += 1
@@ -418,14 +419,20 @@ class _Converter:
         return YFloat(value, src, text)
 
     def sequence(self, node: Any) -> YSeq:
-        tag = self.check_tag(node, {"tag:yaml.org,2002:seq"})
-        if tag == OVERRIDE_TAG:
-            self.overridden += 1
-            try:
-                return self._sequence(node, tag)
-            finally:
-                self.overridden -= 1
-        return self._sequence(node, tag)
+        return self._collection(node, "tag:yaml.org,2002:seq", self._sequence)
+
+    def mapping(self, node: Any) -> YMap:
+        return self._collection(node, "tag:yaml.org,2002:map", self._mapping)
+
+    def _collection(self, node: Any, own_tag: str, build: Callable[[Any, str | None], Any]) -> Any:
+        tag = self.check_tag(node, {own_tag})
+        if tag != OVERRIDE_TAG:
+            return build(node, tag)
+        self.overridden += 1
+        try:
+            return build(node, tag)
+        finally:
+            self.overridden -= 1
 
     def _sequence(self, node: Any, tag: str | None) -> YSeq:
         seq = YSeq(self.src(node), tag)
@@ -447,16 +454,6 @@ class _Converter:
         seq.plain = plain
         seq.untagged = untagged
         return seq
-
-    def mapping(self, node: Any) -> YMap:
-        tag = self.check_tag(node, {"tag:yaml.org,2002:map"})
-        if tag == OVERRIDE_TAG:
-            self.overridden += 1
-            try:
-                return self._mapping(node, tag)
-            finally:
-                self.overridden -= 1
-        return self._mapping(node, tag)
 
     def _mapping(self, node: Any, tag: str | None) -> YMap:
         result = YMap(self.src(node), tag)
