@@ -72,6 +72,11 @@ class _Problems:
         self.rejections: list[str] = []
         self.warnings: list[str] = []
         self.duplicates: dict[str, list[Duplicate]] = {}
+        # Every compose file the project reads (its own, and what include and extends reach),
+        # and every variable an env file it interpolates from defines (an included project's
+        # `.env` too): `fix` must know who else reads a scalar, and which names are taken.
+        self.files: dict[str, None] = {}
+        self.defined: set[str] = set()
 
     def add(self, diagnostic: Diagnostic) -> None:
         if diagnostic not in self.diagnostics:
@@ -231,6 +236,7 @@ class _Loader:
     def documents(self, path: Path, main: bool, seen: tuple[str, ...] = ()) -> list[YMap]:
         """The file's documents, interpolated, with `extends` and `include` resolved."""
         file = str(path)
+        self.problems.files[file] = None
         try:
             raw = self.cache.documents(file)
         except ComposePortsError as exc:
@@ -421,6 +427,7 @@ class _Loader:
         except ComposePortsError as exc:
             self.problems.error(exc)
             extra, sources = {}, {}
+        self.problems.defined.update(extra)
         values = {**extra, **self.env.values}
         all_sources = {**sources, **self.env.sources}
         env = Environment(values, all_sources, self.env.files, True)
@@ -491,6 +498,7 @@ class _Loader:
         return self.canonical_ports(merged, chain[0][1])
 
     def documents_for_extends(self, path: Path) -> list[YMap]:
+        self.problems.files[str(path)] = None
         try:
             raw = self.cache.documents(str(path))
         except ComposePortsError as exc:
@@ -776,8 +784,9 @@ def _project(
         diagnostics=tuple(problems.diagnostics),
         rejection=problems.rejections[0] if problems.rejections else None,
         warnings=tuple(problems.warnings),
-        defined=frozenset(env.values),
+        defined=frozenset(env.values).union(problems.defined),
         env_files=env.files,
+        reads=tuple(problems.files),
     )
 
 

@@ -183,6 +183,7 @@ class Project:
     warnings: tuple[str, ...] = field(default=())
     defined: frozenset[str] = frozenset()  # variables the environment and env files define
     env_files: tuple[str, ...] = ()  # the env files read, in order
+    reads: tuple[str, ...] = ()  # every compose file read: `files`, and what include/extends reach
 
     @property
     def active_services(self) -> tuple[Service, ...]:
