@@ -438,7 +438,7 @@ def test_port_ranges_are_rewritten_whole(tmp_path: Path, monkeypatch: pytest.Mon
     assert re.search(r'"\$\{POOL_PORT:-9000-9010\}:80"', text), text
 
 
-def test_ignore_cp301_on_an_unquoted_entry_only_quotes_it(
+def test_ignore_cp301_on_an_unquoted_entry_only_quotes_what_yaml_1_1_misreads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copy = scratch("ignore-comment", tmp_path)
@@ -446,8 +446,10 @@ def test_ignore_cp301_on_an_unquoted_entry_only_quotes_it(
     lines = (copy / "compose.yaml").read_text().splitlines()
     assert lines[4] == '      - "8080:80"  # compose-ports: ignore[CP301]'
     assert lines[6] == '      - "8443:443"'
-    assert lines[11] == '      - "7000:7000"  # compose-ports: ignore[CP301]'
-    assert lines[15] == '      - "6000:6000"  # compose-ports: ignore'
+    # No finding flags 7000:7000 (a string to YAML 1.1 too): fix leaves it unquoted.
+    assert lines[11] == "      - 7000:7000  # compose-ports: ignore[CP301]"
+    assert lines[12] == '      - "2222:22"  # compose-ports: ignore[CP301]'
+    assert lines[16] == '      - "6000:6000"  # compose-ports: ignore'
 
 
 # -- exit codes -----------------------------------------------------------------------------------

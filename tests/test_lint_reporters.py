@@ -110,7 +110,7 @@ OUT_OF_RANGE = Finding(
     service="postgres",
     project="shop",
     stack="shop",
-    fixable=True,
+    fix="compose-ports fix",
 )
 HARD_CODED = Finding(
     code="CP301",
@@ -214,7 +214,7 @@ def test_text_lines() -> None:
         "    also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override"
     )
     assert (
-        "shop/compose.yaml:20:9: CP201 [*] warning port-outside-range: Host port 15432 is outside"
+        "shop/compose.yaml:20:9: CP201 [fix] warning port-outside-range: Host port 15432 is outside"
         " 5000-6999, the range of category data [service: postgres, stack: shop]"
     ) in lines
     assert (
@@ -230,7 +230,7 @@ def test_text_lines() -> None:
         "",
         "Found 1 error, 3 warnings, 2 infos in 6 files (12 files read, 1 unreadable)."
         " Could not check everything: 1 problem listed above.",
-        "[*] 1 fixable with `compose-ports fix`.",
+        "[fix] 1 fixable with `compose-ports fix`.",
     ]
 
 
@@ -273,7 +273,7 @@ def test_text_colour_only_when_asked() -> None:
     coloured = lint_text.render(FINDINGS, CONTEXT._replace(color=True))
     location = "\x1b[2mshop/compose.yaml:12:7:\x1b[0m"
     assert f"{location} \x1b[1;31mCP101\x1b[0m \x1b[1;31merror\x1b[0m" in coloured
-    assert "\x1b[1;33mCP201\x1b[0m [*] \x1b[1;33mwarning\x1b[0m" in coloured
+    assert "\x1b[1;33mCP201\x1b[0m [fix] \x1b[1;33mwarning\x1b[0m" in coloured
     assert "\x1b[1;36mCP301\x1b[0m \x1b[1;36minfo\x1b[0m" in coloured
     assert "    also: \x1b[2mmetrics/compose.yaml:4:9\x1b[0m service grafana" in coloured
     assert "\x1b[1mFound 1 error, 3 warnings, 2 infos" in coloured
@@ -349,6 +349,7 @@ def test_json_content() -> None:
         "findings": 6,
         "by_severity": {"error": 1, "warning": 3, "info": 2},
         "fixable": 1,
+        "fixable_by": {"compose-ports fix": 1},
         "files_with_findings": 6,
         "files_read": 12,
         "files_unreadable": 1,
@@ -387,6 +388,7 @@ def test_json_content() -> None:
             },
         ],
         "fixable": False,
+        "fix": None,
     }
     files = [f["file"] for f in document["findings"]]
     assert files == [
@@ -628,8 +630,9 @@ def test_github_commands() -> None:
         "::error file=shop/broken.yaml,line=3,col=14,title=compose-ports"
         "::mapping values are not allowed here"
     ) in lines
-    assert lines[-1] == lint_text.summary(FINDINGS, CONTEXT)
-    assert [line.split(" ")[0].split("::")[1] for line in lines[:-1]] == [
+    assert lines[-2] == lint_text.summary(FINDINGS, CONTEXT)
+    assert lines[-1] == "[fix] 1 fixable with `compose-ports fix`."
+    assert [line.split(" ")[0].split("::")[1] for line in lines[:-2]] == [
         "notice",
         "warning",
         "warning",

@@ -260,13 +260,10 @@ def rules_command() -> None:
 
     width = max(len(r.NAME) for r in RULES)
     for rule in RULES:
-        fix = " (fixable)" if rule.CODE in FIXABLE else ""
+        fix = f" [{rule.FIX.command.removeprefix('compose-ports ')}]" if rule.FIX else ""
         click.echo(
             f"{rule.CODE}  {rule.NAME.ljust(width)}  {rule.SEVERITY.value:<7}  {rule.SUMMARY}{fix}"
         )
-
-
-FIXABLE = {"CP101", "CP103", "CP301", "CP302"}
 
 
 @main.command("explain")
@@ -279,6 +276,8 @@ def explain_command(rule: str) -> None:
     if found is None:
         raise click.UsageError(f"unknown rule {rule!r}; `compose-ports rules` lists them")
     click.echo(f"{found.CODE} {found.NAME} (default severity: {found.SEVERITY.value})\n")
+    if found.FIX is not None:
+        click.echo(f"Fix: `{found.FIX.command}` {found.FIX.does}.\n")
     click.echo((found.__doc__ or "").strip().split("\n", 1)[-1].strip())
     for example in found.EXAMPLES:
         verdict = "reported" if example.expect else "not reported"
@@ -291,6 +290,12 @@ def explain_command(rule: str) -> None:
             click.echo("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
         for file, line, column in example.expect:
             click.echo(f"  -> {file}:{line}:{column}")
+        if example.fixed is not None and found.FIX is not None:
+            click.echo(f"  After `{found.FIX.command}`:")
+            for name, text in example.fixed.items():
+                if text != example.files.get(name):
+                    click.echo(f"  # {name}")
+                    click.echo("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
 
 
 @main.command("fix")

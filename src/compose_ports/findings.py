@@ -43,7 +43,11 @@ class Finding:
     stack: str | None = None
     host: str | None = None  # the config's `hosts:` group, for conflicts across stacks
     related: tuple[Related, ...] = ()
-    fixable: bool = False
+    fix: str | None = None  # the command that fixes it (its rule's FIX), if it can be fixed
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
 
     @property
     def files(self) -> set[str]:

@@ -28,6 +28,8 @@ class LintResult(NamedTuple):
     errors: tuple[str, ...]  # `path:line:col: message` lines: bad input, exit code 2
     files_read: int
     files_unreadable: int
+    # With `fixes=True`: the rule and problem of every fixable finding, for `fix`.
+    fixes: tuple[tuple[Rule, Problem], ...] = ()
 
 
 def chosen_rules(selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> list[Rule]:
@@ -42,10 +44,12 @@ def lint(
     rules: Iterable[Rule] = RULES,
     triggers: Sequence[Path] | None = None,
     display: Callable[[str | None], str] = str,
+    fixes: bool = False,
 ) -> LintResult:
     """Every finding of the chosen rules, suppressed, de-duplicated and sorted."""
     context = LintContext(workspace)
     findings: list[Finding] = []
+    fixable: list[tuple[Rule, Problem]] = []
     seen: set[tuple] = set()
     comments = _Comments(workspace.cache)
     for rule in rules:
@@ -68,6 +72,8 @@ def lint(
                 continue
             seen.add(key)
             findings.append(finding)
+            if fixes and finding.fix is not None:
+                fixable.append((rule, problem))
     if triggers is not None:
         findings = _involving(findings, triggers, workspace)
     findings.sort(key=Finding.sort_key)
@@ -80,7 +86,7 @@ def lint(
     )
     files = {f for p in workspace.projects for f in p.files}
     unreadable = {d.file for d in diagnostics if d.file in files}
-    return LintResult(tuple(findings), errors, len(files), len(unreadable))
+    return LintResult(tuple(findings), errors, len(files), len(unreadable), tuple(fixable))
 
 
 def _finding(rule: Rule, problem: Problem, context: LintContext) -> Finding | None:
@@ -107,7 +113,7 @@ def _finding(rule: Rule, problem: Problem, context: LintContext) -> Finding | No
         stack=problem.project.stack,
         host=problem.host,
         related=problem.related,
-        fixable=problem.fixable,
+        fix=rule.FIX.command if problem.fixable and rule.FIX is not None else None,
     )
 
 

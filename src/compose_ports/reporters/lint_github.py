@@ -32,7 +32,7 @@ from pathlib import Path
 from compose_ports.findings import Finding, Severity
 from compose_ports.reporters.common import display_path
 from compose_ports.reporters.context import ReportContext
-from compose_ports.reporters.lint_text import ordered, parse_error, summary, tail
+from compose_ports.reporters.lint_text import fixable_line, ordered, parse_error, summary, tail
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -85,6 +85,8 @@ def _message(finding: Finding, context: ReportContext) -> str:
             for r in finding.related
         )
         message += f" (also at {places})"
+    if finding.fix is not None:
+        message += f" (fix: `{finding.fix}`)"
     return message
 
 
@@ -117,4 +119,6 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
     ]
     lines.extend(_error_command(error, context) for error in context.errors)
     lines.append(summary(findings, context))
+    if (line := fixable_line(findings)) is not None:
+        lines.append(line)
     return "\n".join(lines) + "\n"

@@ -13,7 +13,7 @@ from typing import Any
 from compose_ports.findings import Finding, Related, Severity
 from compose_ports.reporters.common import Encoded, display_path, encode, json_parts
 from compose_ports.reporters.context import ReportContext
-from compose_ports.reporters.lint_text import ordered
+from compose_ports.reporters.lint_text import fix_counts, ordered
 
 VERSION = 1
 
@@ -45,6 +45,7 @@ def finding_entry(finding: Finding, cwd: str) -> dict[str, Any]:
         "host": finding.host,
         "related": [related_entry(r, cwd) for r in finding.related],
         "fixable": finding.fixable,
+        "fix": finding.fix,
     }
 
 
@@ -56,6 +57,7 @@ def summary_entry(findings: Sequence[Finding], context: ReportContext) -> dict[s
             for severity in Severity
         },
         "fixable": sum(1 for f in findings if f.fixable),
+        "fixable_by": fix_counts(findings),
         "files_with_findings": len(set().union(*(f.files for f in findings))),
         "files_read": context.files_read,
         "files_unreadable": context.files_unreadable,

@@ -183,6 +183,8 @@ def result(finding: Finding, rule_index: int, context: ReportContext) -> dict[st
         if value is not None
     }
     properties["fixable"] = finding.fixable
+    if finding.fix is not None:
+        properties["fix"] = finding.fix
     entry["properties"] = properties
     return entry
 

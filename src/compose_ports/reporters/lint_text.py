@@ -4,17 +4,20 @@
     3 bindings on host staging [service: web, stack: shop, host: staging]
         also: metrics/compose.yaml:4:9 service grafana (stack metrics)
         also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override
-    shop/compose.yaml:20:9: CP201 [*] warning port-outside-range: Host port 15432 is outside
-    5000-6999, the range of category data [service: postgres, stack: shop]
+    shop/compose.dev.yaml:8:9: CP103 [fix --remap] warning override-appends-ports: 5433->5432/tcp
+    is appended to postgres's 5432->5432/tcp [service: postgres, stack: shop-dev]
+    shop/compose.yaml:20:9: CP301 [fix] info hardcoded-host-port: 15432->5432/tcp of postgres is
+    hard-coded [service: postgres, stack: shop]
 
-    Found 1 error, 1 warning in 3 files (12 files read).
-    [*] 1 fixable with `compose-ports fix`.
+    Found 1 error, 1 warning, 1 info in 3 files (12 files read).
+    [fix] 1 fixable with `compose-ports fix`; [fix --remap] 1 with `compose-ports fix --remap`.
 
 (A finding is one line; the examples here are wrapped.) When nothing is found:
 `All clear: 12 compose files read, no findings.`
 
 - Each finding starts with `path:line:col:` (what editors and terminals make clickable), then the
-  code, `[*]` when `compose-ports fix` can fix it (ruff's marker), the severity (so it reads without
+  code, the fix mark when a command fixes it (`[fix]` for `compose-ports fix`, `[fix --remap]` for
+  `compose-ports fix --remap`: ruff's `[*]`, naming the command), the severity (so it reads without
   colour), the rule name and the message; the tail names the service, stack and `hosts:` group
   when known. The project is left out: the path already says where the file is.
 - Findings are grouped by file (files sorted by the path shown, a blank line between groups), by
@@ -110,7 +113,7 @@ def _finding_lines(finding: Finding, context: ReportContext) -> list[str]:
         where = location(display_path(finding.file, context.cwd), finding.line, finding.column)
         head = _paint(where + ":", DIM, color) + " "
     style = SEVERITY_COLOR[finding.severity]
-    fix = " [*]" if finding.fixable else ""
+    fix = f" {fix_mark(finding.fix)}" if finding.fix else ""
     lines = [
         f"{head}{_paint(finding.code, style, color)}{fix} "
         f"{_paint(finding.severity.value, style, color)} "
@@ -146,9 +149,27 @@ def summary(findings: Sequence[Finding], context: ReportContext) -> str:
     return f"Found {', '.join(counts)}{where} ({read} read{unreadable}).{problems}"
 
 
+def fix_mark(command: str) -> str:
+    """`[fix]`, `[fix --remap]`: the command that fixes a finding, in short."""
+    return f"[{command.removeprefix('compose-ports ')}]"
+
+
+def fix_counts(findings: Sequence[Finding]) -> dict[str, int]:
+    """How many findings each fix command fixes, the plain `fix` first."""
+    counts: dict[str, int] = {}
+    for finding in findings:
+        if finding.fix is not None:
+            counts[finding.fix] = counts.get(finding.fix, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (len(item[0]), item[0])))
+
+
 def fixable_line(findings: Sequence[Finding]) -> str | None:
-    fixable = sum(1 for f in findings if f.fixable)
-    return f"[*] {fixable} fixable with `compose-ports fix`." if fixable else None
+    """`[fix] 3 fixable with `compose-ports fix`; [fix --remap] 1 with ...`, or None."""
+    parts = [
+        f"{fix_mark(command)} {count} {'fixable ' if not index else ''}with `{command}`"
+        for index, (command, count) in enumerate(fix_counts(findings).items())
+    ]
+    return "; ".join(parts) + "." if parts else None
 
 
 def ordered(findings: Sequence[Finding], cwd: str) -> list[Finding]:

@@ -75,6 +75,7 @@ DEFAULT_IMAGES = (
 )
 OPTIONS: dict = {"images": list(DEFAULT_IMAGES), "allow-services": []}
 SUMMARY = "A database, cache, queue or admin service published on every interface."
+FIX = None
 _EVERYWHERE = {None, "", "0.0.0.0", "::"}
 
 EXAMPLES = (

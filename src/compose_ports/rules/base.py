@@ -1,9 +1,14 @@
 """What every rule shares: the context it reads, the problems it yields, its examples.
 
-A rule is a module with CODE, NAME, SEVERITY, OPTIONS (defaults), SUMMARY, EXAMPLES and
-`check(context)`. Its docstring is its documentation (`compose-ports explain`), and its EXAMPLES
-are both its tests and the bad/good examples of that documentation (as Fixit does).
+A rule is a module with CODE, NAME, SEVERITY, OPTIONS (defaults), SUMMARY, EXAMPLES,
+`check(context)` and FIX. Its docstring is its documentation (`compose-ports explain`), and its
+EXAMPLES are both its tests and the bad/good examples of that documentation (as Fixit does).
 Rules read the model only; they never open a file.
+
+A fixable rule declares it next to its check, as Fixit and ruff do: FIX names the command that
+applies the fix, and `fix(problem)` says what to do about one problem, in the model's terms (the
+actions below). `compose-ports fix` turns those actions into text edits and proves them; nothing
+else decides what is fixable.
 """
 
 from __future__ import annotations
@@ -27,7 +32,57 @@ class Problem(NamedTuple):
     host: str | None = None
     related: tuple[Related, ...] = ()
     severity: Severity | None = None  # only where the rule itself grades (a pool: warning)
-    fixable: bool = False
+    fixable: bool = False  # the rule's FIX applies to this problem
+    binding: PortBinding | None = None  # the binding the problem is about, for its fix
+    others: tuple[PortBinding, ...] = ()  # the other bindings of `related`, in its order
+
+
+class Fix(NamedTuple):
+    """How a rule's findings are fixed: the command that does it (the hint names it)."""
+
+    command: str  # "compose-ports fix" or "compose-ports fix --remap"
+    does: str  # what the fix does, in one sentence
+
+
+FIX_COMMAND = "compose-ports fix"
+REMAP_COMMAND = "compose-ports fix --remap"
+
+
+# -- what a fix may do, in the model's terms ---------------------------------------------------
+
+
+class RenameHostPort(NamedTuple):
+    """Write the binding's host port as `${NAME:-PORT}` (and quote the scalar if it is plain)."""
+
+    project: Project
+    binding: PortBinding
+
+
+class QuoteEntry(NamedTuple):
+    """Quote the binding's plain scalar; its text stays."""
+
+    project: Project
+    binding: PortBinding
+
+
+class ReplaceEarlierPorts(NamedTuple):
+    """Tag the override's `ports` with `!override`: `dropped` (earlier files' entries for the
+    binding's container port) stop being published; the earlier files' other entries stay."""
+
+    project: Project
+    binding: PortBinding
+    dropped: tuple[PortBinding, ...]
+
+
+class MoveHostPort(NamedTuple):
+    """Give the override's binding a free host port on the machine (`host`, or the stack)."""
+
+    project: Project
+    binding: PortBinding
+    host: str | None
+
+
+Action = RenameHostPort | QuoteEntry | ReplaceEarlierPorts | MoveHostPort
 
 
 class Example(NamedTuple):
@@ -38,6 +93,7 @@ class Example(NamedTuple):
     expect: tuple[tuple[str, int, int], ...] = ()
     config: str | None = None  # .compose-ports.yaml text, if the example needs a policy
     args: tuple[str, ...] = ()  # lint arguments (default: the example's directory)
+    fixed: Mapping[str, str] | None = None  # the files after the rule's FIX command, if shown
 
 
 class Rule(Protocol):
@@ -47,9 +103,18 @@ class Rule(Protocol):
     OPTIONS: Mapping[str, Any]
     SUMMARY: str
     EXAMPLES: tuple[Example, ...]
+    FIX: Fix | None
     __doc__: str | None
 
     def check(self, context: LintContext) -> Iterator[Problem]: ...
+
+
+class FixableRule(Rule, Protocol):
+    """A rule whose FIX is set: `fix(problem)` says what to do about each fixable problem."""
+
+    FIX: Fix
+
+    def fix(self, problem: Problem) -> Iterator[Action]: ...
 
 
 class LintContext:

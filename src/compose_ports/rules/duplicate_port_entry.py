@@ -32,6 +32,7 @@ NAME = "duplicate-port-entry"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {}
 SUMMARY = "A port entry Compose drops as a duplicate of another in the same service."
+FIX = None
 
 EXAMPLES = (
     Example(

@@ -34,6 +34,7 @@ NAME = "ephemeral-host-port"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {"range": "32768-60999"}
 SUMMARY = "A host port in the kernel's ephemeral range."
+FIX = None
 
 EXAMPLES = (
     Example(

@@ -25,13 +25,24 @@ from collections.abc import Iterator
 
 from compose_ports.findings import Severity
 from compose_ports.model import Origin
-from compose_ports.rules.base import Example, LintContext, Problem, bindings, describe
+from compose_ports.rules.base import (
+    FIX_COMMAND,
+    Action,
+    Example,
+    Fix,
+    LintContext,
+    Problem,
+    RenameHostPort,
+    bindings,
+    describe,
+)
 
 CODE = "CP301"
 NAME = "hardcoded-host-port"
 SEVERITY = Severity.INFO
 OPTIONS: dict = {}
 SUMMARY = "A literal host port where an env-variable one belongs."
+FIX = Fix(FIX_COMMAND, "writes the host port as ${NAME:-PORT}, today's port as the default")
 
 EXAMPLES = (
     Example(
@@ -47,6 +58,40 @@ EXAMPLES = (
             )
         },
         expect=(("compose.yaml", 5, 9),),
+        fixed={
+            "compose.yaml": (
+                "services:\n"
+                "  db:\n"
+                "    image: postgres\n"
+                "    ports:\n"
+                '      - "${DB_5432_PORT:-5432}:5432"\n'
+                '      - "${METRICS_PORT:-9187}:9187"\n'
+            )
+        },
+    ),
+    Example(
+        "long syntax",
+        {
+            "compose.yaml": (
+                "services:\n"
+                "  web:\n"
+                "    image: nginx\n"
+                "    ports:\n"
+                "      - target: 80\n"
+                "        published: 8080\n"
+            )
+        },
+        expect=(("compose.yaml", 6, 20),),
+        fixed={
+            "compose.yaml": (
+                "services:\n"
+                "  web:\n"
+                "    image: nginx\n"
+                "    ports:\n"
+                "      - target: 80\n"
+                '        published: "${WEB_PORT:-8080}"\n'
+            )
+        },
     ),
 )
 
@@ -61,5 +106,13 @@ def check(context: LintContext) -> Iterator[Problem]:
                     "`compose-ports fix` moves it to an env variable",
                     project,
                     binding.service,
+                    # One scalar that several services reach (an alias, extends) cannot carry
+                    # a name for each: `fix` leaves it, with a note.
                     fixable=not binding.shared,
+                    binding=binding,
                 )
+
+
+def fix(problem: Problem) -> Iterator[Action]:
+    assert problem.binding is not None
+    yield RenameHostPort(problem.project, problem.binding)

@@ -43,13 +43,28 @@ from typing import NamedTuple
 from compose_ports.findings import Severity
 from compose_ports.hostmap import Collision, HostPortMap, claim_for
 from compose_ports.model import PortBinding, Project, Service
-from compose_ports.rules.base import Example, LintContext, Problem, describe, related, where
+from compose_ports.rules.base import (
+    REMAP_COMMAND,
+    Action,
+    Example,
+    Fix,
+    LintContext,
+    MoveHostPort,
+    Problem,
+    describe,
+    related,
+    where,
+)
 
 CODE = "CP101"
 NAME = "host-port-conflict"
 SEVERITY = Severity.ERROR
 OPTIONS: dict = {}
 SUMMARY = "Two bindings collide at run time (port is already allocated)."
+FIX = Fix(
+    REMAP_COMMAND,
+    "moves a colliding port that an override file sets to a free port of the machine",
+)
 
 EXAMPLES = (
     Example(
@@ -140,7 +155,9 @@ def _problem(collision: Collision, host: str | None) -> Problem:
             f"{describe(binding)} of {later.service.name} has {replicas} replicas: "
             "every replica after the first needs the same host port"
         )
-        return Problem(binding.source, message, later.project, later.service.name, host)
+        return Problem(
+            binding.source, message, later.project, later.service.name, host, binding=binding
+        )
     start, end = collision.ports
     ports = str(start) if start == end else f"{start}-{end}"
     other = f"{earlier.service.name} ({where(earlier.project)})"
@@ -168,7 +185,10 @@ def _problem(collision: Collision, host: str | None) -> Problem:
         host,
         (related(earlier.binding, earlier.project),),
         severity,
-        fixable=len(later.project.files) > 1 and binding.source.file != later.project.files[0],
+        # Only a port an override file sets is moved: base files are the team's plan.
+        fixable=binding.source.file in later.project.files[1:],
+        binding=binding,
+        others=(earlier.binding,),
     )
 
 
@@ -183,3 +203,8 @@ def check(context: LintContext) -> Iterator[Problem]:
             if collision.first.key.project is collision.second.key.project:
                 continue  # reported once, for the stack itself
             yield _problem(collision, host)
+
+
+def fix(problem: Problem) -> Iterator[Action]:
+    assert problem.binding is not None
+    yield MoveHostPort(problem.project, problem.binding, problem.host)

@@ -43,6 +43,7 @@ NAME = "invalid-port"
 SEVERITY = Severity.ERROR
 OPTIONS: dict = {}
 SUMMARY = "A port that Docker Compose or the engine rejects."
+FIX = None
 
 EXAMPLES = (
     Example(

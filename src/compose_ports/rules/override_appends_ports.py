@@ -28,13 +28,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem, describe, related
+from compose_ports.rules.base import (
+    REMAP_COMMAND,
+    Action,
+    Example,
+    Fix,
+    LintContext,
+    Problem,
+    ReplaceEarlierPorts,
+    describe,
+    related,
+)
 
 CODE = "CP103"
 NAME = "override-appends-ports"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {}
 SUMMARY = "An override appends a second host port for a container port the base publishes."
+FIX = Fix(
+    REMAP_COMMAND,
+    "tags the override's ports with !override, keeping the earlier files' other ports",
+)
 
 EXAMPLES = (
     Example(
@@ -44,6 +58,18 @@ EXAMPLES = (
             "compose.override.yaml": 'services:\n  db:\n    ports: ["5433:5432"]\n',
         },
         expect=(("compose.override.yaml", 3, 13),),
+        config="rules:\n  hardcoded-host-port: off\n",
+        fixed={
+            "compose.yaml": 'services:\n  db:\n    image: postgres\n    ports: ["5432:5432"]\n',
+            "compose.override.yaml": 'services:\n  db:\n    ports: !override ["5433:5432"]\n',
+        },
+    ),
+    Example(
+        "a container-only entry publishes no second host port",
+        {
+            "compose.yaml": 'services:\n  db:\n    image: postgres\n    ports: ["5432:5432"]\n',
+            "compose.override.yaml": 'services:\n  db:\n    ports: ["5432"]\n',
+        },
     ),
     Example(
         "!override replaces the list",
@@ -84,5 +110,12 @@ def check(context: LintContext) -> Iterator[Problem]:
                         service.name,
                         related=tuple(related(b, project) for b in earlier),
                         fixable=True,
+                        binding=binding,
+                        others=tuple(earlier),
                     )
                 seen.setdefault(key, []).append(binding)
+
+
+def fix(problem: Problem) -> Iterator[Action]:
+    assert problem.binding is not None
+    yield ReplaceEarlierPorts(problem.project, problem.binding, problem.others)

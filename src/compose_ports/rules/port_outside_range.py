@@ -35,6 +35,7 @@ NAME = "port-outside-range"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {}
 SUMMARY = "A host port outside its category's range in the policy."
+FIX = None
 
 EXAMPLES = (
     Example(

@@ -34,6 +34,7 @@ NAME = "ports-ignored"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {}
 SUMMARY = "ports on a service with network_mode host, service: or container:."
+FIX = None
 
 EXAMPLES = (
     Example(

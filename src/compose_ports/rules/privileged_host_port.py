@@ -40,6 +40,7 @@ NAME = "privileged-host-port"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {"allow-services": [], "allow-images": []}
 SUMMARY = "A host port below 1024 (needs root, fails under rootless Docker)."
+FIX = None
 
 EXAMPLES = (
     Example(

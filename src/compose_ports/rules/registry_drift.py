@@ -36,6 +36,7 @@ NAME = "registry-drift"
 SEVERITY = Severity.WARNING
 OPTIONS: dict = {}
 SUMMARY = "A host port that differs from the registry."
+FIX = None
 
 EXAMPLES = (
     Example(

@@ -33,6 +33,7 @@ NAME = "undefined-port-variable"
 SEVERITY = Severity.ERROR
 OPTIONS: dict = {}
 SUMMARY = "A port's variable has no value and no default."
+FIX = None
 
 EXAMPLES = (
     Example(
