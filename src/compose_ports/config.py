@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import read_bytes
 from compose_ports.yamlread import YMap, decode, read_documents, source_of
 
 CONFIG_NAMES = (".compose-ports.yaml", ".compose-ports.yml")
@@ -123,15 +124,18 @@ _loaded: dict[Path, Config] = {}
 
 
 def load_config(path: Path) -> Config:
+    # Read through the path as given: `--config <(...)` resolves to a pipe's pseudo-name, and a
+    # link to /dev/zero is refused under the user's name for it.
+    given = path
     path = path.resolve()
     if path in _loaded:
         return _loaded[path]
     if path.name == "pyproject.toml":
-        table = _pyproject_table(path)
+        table = _pyproject_table(given)
         config = parse_config(table or {}, path)
     else:
         try:
-            data = path.read_bytes()
+            data = read_bytes(given)
         except OSError as exc:
             raise ComposePortsError(f"cannot read config: {exc.strerror}", str(path)) from None
         documents = read_documents(decode(data, str(path)), str(path))
@@ -154,7 +158,7 @@ def _pyproject_table(path: Path) -> dict | None:
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_bytes(path).decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise ComposePortsError(f"cannot read pyproject.toml: {exc}", str(path)) from None
     table = data.get("tool", {}).get("compose-ports")

@@ -9,15 +9,18 @@ A stack is a list of compose files read together, like `docker compose -f a -f b
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from compose_ports.config import Config, find_config
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import Refused, read_bytes, refusal
 
 # compose-go@v2.9.1:cli/options.go:386-390. Not symmetric: `.yml` wins for the docker-compose
 # names and for the override names, `.yaml` for the main `compose` name (compose-facts §3.1).
@@ -80,15 +83,21 @@ def repository_root(start: Path) -> Path | None:
 class _GitIgnore:
     """The subset of .gitignore that matters for finding compose files (no negated directories)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: list[ComposePortsError] | None = None) -> None:
         self.rules: list[tuple[Path, re.Pattern[str], bool, bool]] = []
+        self.notes = notes
 
     def read(self, directory: Path) -> None:
         path = directory / ".gitignore"
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            data = read_bytes(path, named=False)
+        except Refused as exc:
+            # A FIFO or a link to a device: read, it would hang the scan or fill the memory.
+            _note(self.notes, exc)
+            return
         except OSError:
             return
+        lines = data.decode("utf-8", errors="replace").splitlines()
         for line in lines:
             line = line.rstrip()
             if not line or line.startswith("#"):
@@ -119,9 +128,9 @@ class _GitIgnore:
         return result
 
 
-def _ignores_above(directory: Path) -> _GitIgnore:
+def _ignores_above(directory: Path, notes: list[ComposePortsError] | None = None) -> _GitIgnore:
     """The .gitignore rules that apply in directory: its own and its parents' up to the repo."""
-    ignore = _GitIgnore()
+    ignore = _GitIgnore(notes)
     repo = repository_root(directory)
     if repo is not None:
         for parent in reversed((directory, *directory.parents)):
@@ -130,12 +139,17 @@ def _ignores_above(directory: Path) -> _GitIgnore:
     return ignore
 
 
-def scan(root: Path, errors: list[ComposePortsError] | None = None) -> list[Path]:
+def scan(
+    root: Path,
+    errors: list[ComposePortsError] | None = None,
+    notes: list[ComposePortsError] | None = None,
+) -> list[Path]:
     """Compose files under root, skipping VCS and dependency folders and what .gitignore ignores.
 
-    Directory symlinks are not followed, so symlink loops cannot trap the walk.
+    Directory symlinks are not followed, so symlink loops cannot trap the walk. Only regular files
+    within the size limit are kept; the others are skipped with a note (module readfile).
     """
-    ignore = _ignores_above(root)
+    ignore = _ignores_above(root, notes)
     found: list[Path] = []
 
     def on_error(exc: OSError) -> None:
@@ -156,12 +170,40 @@ def scan(root: Path, errors: list[ComposePortsError] | None = None) -> list[Path
                 path = directory / name
                 if ignore.ignored(path, is_dir=False):
                     continue
-                if not path.exists():
-                    if errors is not None:
-                        errors.append(ComposePortsError("broken symbolic link", str(path)))
-                    continue
-                found.append(path)
+                if _readable(path, errors, notes):
+                    found.append(path)
     return found
+
+
+def _readable(
+    path: Path,
+    errors: list[ComposePortsError] | None,
+    notes: list[ComposePortsError] | None,
+) -> bool:
+    """Whether a compose file met while scanning is one to read: a regular file, not too large.
+
+    The stat that tells is the one the scan always made to find broken links.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if errors is not None:
+            broken = exc.errno in (errno.ENOENT, errno.ELOOP)
+            message = "broken symbolic link" if broken else f"cannot read file: {exc.strerror}"
+            errors.append(ComposePortsError(message, str(path)))
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        return False  # a directory with a compose file's name is walked, not read
+    problem = refusal(path, info, named=False)
+    if problem is not None:
+        _note(notes, problem)
+        return False
+    return True
+
+
+def _note(notes: list[ComposePortsError] | None, problem: ComposePortsError) -> None:
+    if notes is not None:
+        notes.append(ComposePortsError(f"{problem.message}: skipped", problem.file))
 
 
 def stacks_for(files: Iterable[Path], config_file: Path | None = None) -> list[StackSpec]:
@@ -210,17 +252,27 @@ def _directory_stacks(
             yield StackSpec((path,), None, config)
 
 
-def stacks_of_trigger(path: Path, config_file: Path | None = None) -> list[StackSpec]:
-    """The stacks a changed file belongs to, plus the stacks sharing a `hosts:` group with them."""
+def stacks_of_trigger(
+    path: Path,
+    config_file: Path | None = None,
+    notes: list[ComposePortsError] | None = None,
+) -> list[StackSpec]:
+    """The stacks a changed file belongs to, plus the stacks sharing a `hosts:` group with them.
+
+    The file's siblings are met as a scan meets them: one that is not a regular file within the
+    size limit is skipped with a note; the file itself was named, and is read by the named rule.
+    """
     config = find_config(path.parent, config_file)
     if config is not None and path == config.path:
         # The policy itself changed: every stack it declares is concerned.
         return [StackSpec(files, name, config) for name, files in config.stacks.items()]
-    ignore = _ignores_above(path.parent)
+    ignore = _ignores_above(path.parent, notes)
     siblings = sorted(
         p
         for p in path.parent.iterdir()
-        if p.is_file() and is_compose_file(p) and not ignore.ignored(p, is_dir=False)
+        if is_compose_file(p)
+        and not ignore.ignored(p, is_dir=False)
+        and (p == path or _readable(p, None, notes))
     )
     # Declared stacks come with the config, wherever their files are.
     candidates = stacks_for([*siblings, path], config_file)

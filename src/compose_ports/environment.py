@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from compose_ports.dotenv import parse_dotenv
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import read_bytes
 
 PROCESS = "environment"
 
@@ -45,7 +46,7 @@ def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict
     sources: dict[str, str] = {}
     for path in paths:
         try:
-            data = path.read_bytes()
+            data = read_bytes(path)
         except OSError as exc:
             raise ComposePortsError(f"cannot read env file: {exc.strerror}", str(path)) from None
         # The parser skips one leading BOM itself, as compose-go does.
@@ -94,7 +95,9 @@ def first_pass(
         paths = []
         for name in named:
             path = (cwd / name).resolve() if not Path(name).is_absolute() else Path(name)
-            if not path.is_file():
+            # Only a missing file is not found: a pipe (`--env-file <(...)`) is read, and a device
+            # or a directory is refused by the reading rule, in its own words.
+            if not path.exists():
                 raise ComposePortsError("couldn't find env file", str(path))
             paths.append(path)
         return _merged(env, paths, explicit=True)

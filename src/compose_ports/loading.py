@@ -42,6 +42,7 @@ from compose_ports.ports import (
     unique_items_error,
 )
 from compose_ports.yamlread import (
+from compose_ports.readfile import read_bytes
     YMap,
     YSeq,
     YStr,
@@ -116,7 +117,7 @@ class FileCache:
         if path in self._data:
             return self._data[path]
         try:
-            data = Path(path).read_bytes()
+            data = read_bytes(path)
         except OSError as exc:
             raise ComposePortsError(f"cannot read file: {exc.strerror}", path) from None
         if self.keep_text:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +16,7 @@ from compose_ports.environment import first_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.loading import FileCache, LoadOptions, absolute_path, load_project
 from compose_ports.model import Diagnostic, Project
+from compose_ports.readfile import NOT_REGULAR
 
 
 class Workspace(NamedTuple):
@@ -21,6 +24,9 @@ class Workspace(NamedTuple):
     configs: Mapping[str, Config | None] = MappingProxyType({})  # project key -> config
     errors: tuple[ComposePortsError, ...] = ()  # problems outside any project (bad arguments)
     cache: FileCache | None = None  # what was read, for `fix` to edit exactly those bytes
+    # Files met while scanning and skipped, `path: not a regular file: skipped`: shown as notes,
+    # they change no exit code (module readfile).
+    notes: tuple[ComposePortsError, ...] = ()
 
     def config_of(self, project: Project) -> Config | None:
         return self.configs.get(project_key(project))
@@ -74,18 +80,25 @@ def load_workspace(
             project = replace(project, stack=stack)
         return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
     specs: list[discovery.StackSpec] = []
+    notes: list[ComposePortsError] = []
     for given in paths or ["."]:
         path = absolute_path(cwd, given)
         try:
-            if path.is_dir():
-                files = discovery.scan(path, errors)
+            info = os.stat(path)
+        except OSError:
+            errors.append(ComposePortsError("no such file or directory", given))
+            continue
+        try:
+            if stat.S_ISDIR(info.st_mode):
+                files = discovery.scan(path, errors, notes)
                 if not files:
                     errors.append(ComposePortsError("no compose files found", given))
                 specs += discovery.stacks_for(files, override)
-            elif path.is_file():
-                specs += discovery.stacks_of_trigger(path, override)
+            elif stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode):
+                # A named file: its size is judged when it is read, with the stack it is in.
+                specs += discovery.stacks_of_trigger(path, override, notes)
             else:
-                errors.append(ComposePortsError("no such file or directory", given))
+                errors.append(ComposePortsError(NOT_REGULAR, given))
         except ComposePortsError as exc:
             errors.append(exc)
     projects: list[Project] = []
@@ -111,7 +124,8 @@ def load_workspace(
                 cache.forget(file)
         projects.append(project)
         configs[project_key(project)] = spec.config
-    return Workspace(tuple(projects), configs, tuple(errors), cache)
+    unique_notes = {str(n): n for n in notes}
+    return Workspace(tuple(projects), configs, tuple(errors), cache, tuple(unique_notes.values()))
 
 
 def _compose_env_file(options: LoadOptions) -> bool:
