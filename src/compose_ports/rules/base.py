@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, Protocol
 
-from compose_ports.config import Config, PortRange, matches_any
+from compose_ports import policy
+from compose_ports.config import Config, PortRange
 from compose_ports.findings import Related, Severity
 from compose_ports.model import PortBinding, Project, Service, Source
 from compose_ports.workspace import Workspace
@@ -151,17 +152,7 @@ class LintContext:
 
     def category(self, service: Service, project: Project) -> PortRange | None:
         """The policy range a service belongs to: by service name first, then by image."""
-        config = self.config(project)
-        if config is None:
-            return None
-        for port_range in config.ranges:
-            if matches_any(port_range.services, service.name):
-                return port_range
-        image = service.image or ""
-        for port_range in config.ranges:
-            if matches_any(port_range.images, image):
-                return port_range
-        return None
+        return policy.category(self.config(project), service.name, service.image)
 
 
 def rule_setting(config: Config, rule: Rule) -> Any:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compose_ports.config import parse_port_range
+from compose_ports import policy
 from compose_ports.findings import Severity
 from compose_ports.rules.base import Example, LintContext, Problem, describe
 
@@ -52,7 +52,7 @@ EXAMPLES = (
 
 def check(context: LintContext) -> Iterator[Problem]:
     for project in context.projects:
-        bounds = parse_port_range(context.options(project).get("range")) or (32768, 60999)
+        bounds = policy.ephemeral_range(context.config(project))
         for service in project.active_services:
             for binding in service.ports:
                 rng = binding.host_range

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from compose_ports import policy
 from compose_ports.findings import Severity
 from compose_ports.model import PortBinding, Project
 from compose_ports.rules.base import Example, LintContext, Problem, describe
@@ -83,10 +84,10 @@ def check(context: LintContext) -> Iterator[Problem]:
     for project in _governed(context):
         config = context.config(project)
         assert config is not None
-        owners = {port: name for name, port in config.registry_ports.items()}
+        owners = policy.registry_owners(config)
         for service in project.active_services:
             fixed = [b for b in service.ports if b.host_range is not None]
-            assigned = config.registry_ports.get(service.name)
+            assigned = policy.registered(config, service.name)
             if assigned is not None and fixed and not any(_holds(b, assigned) for b in fixed):
                 yield Problem(
                     fixed[0].source,
