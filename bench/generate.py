@@ -21,7 +21,12 @@ are realistic: 400 stacks make 534 compose files, about 3.7 MB and about 12,000 
 
 Stack `i` depends only on `seed` and `i`, so a 10x monorepo contains the 1x one's stacks.
 
+Other shapes: `generate_flat` (400 stacks of 10 alike services, no config), `generate_one_port`
+(5,000 services on one host port) and `generate_many_ports` (40,000 one-port services in one
+file).
+
     python bench/generate.py DIR --stacks 400 [--seed 0] [--range-stack]
+    python bench/generate.py DIR --shape flat|one-port|many-ports [--stacks 400]
 """
 
 from __future__ import annotations
@@ -710,6 +715,109 @@ def generate_single(directory: Path, config: bool, seed: int = 0) -> Path:
     return path
 
 
+FLAT_SERVICES = 10  # per stack of the flat monorepo
+ONE_PORT_SERVICES = 5_000  # services that all publish 8080: one crowded port
+MANY_PORTS_SERVICES = 40_000  # one-port services of the one big file
+
+
+def _flat_port(stack: int, service: int, number: int) -> str:
+    """One of the four forms the flat monorepo mixes, in turn: short with a comment,
+    env-variable, IP-bound udp, long syntax."""
+    host = 8700 + service * 5 + number
+    form = (service * 3 + number) % 4
+    if form == 0:
+        return f'      - "{host}:{8000 + number}"  # port {number}'
+    if form == 1:
+        return f'      - "${{SVC{service}_{number}_PORT:-{host}}}:{8000 + number}"'
+    if form == 2:
+        return f'      - "127.0.0.1:{host}:{9000 + number}/udp"'
+    return (
+        f"      - target: {8000 + number}\n"
+        f'        published: "{host}"\n'
+        "        protocol: tcp\n"
+        "        mode: host"
+    )
+
+
+def _flat_main(index: int) -> str:
+    lines = [
+        f"# stack-{index:03d}: ten services of the same shape, ports in every form.",
+        "services:",
+    ]
+    for service in range(FLAT_SERVICES):
+        name = f"svc{service}"
+        lines += [
+            f"  {name}:",
+            f"    # {name} of stack-{index:03d}: owned by team {TEAMS[index % len(TEAMS)]}; "
+            "paged through the on-call rota; dashboards, alerts and the runbook live in the wiki "
+            "under services/"
+            f"stack-{index:03d}/{name}.",
+            f"    image: registry.example.com/platform/stack-{index:03d}/{name}:"
+            f"{1 + index % 4}.{service}.{index % 13}",
+            "    restart: unless-stopped",
+            "    environment:",
+            f"      - DATABASE_URL=postgres://{name}:change-me@db-{index % 7}.internal.example.com"
+            f":5432/stack_{index:03d}_{name}?sslmode=require&application_name=stack-{index:03d}-"
+            f"{name}&connect_timeout=10&target_session_attrs=read-write&keepalives_idle=30",
+            "      - JAVA_TOOL_OPTIONS=-XX:+UseContainerSupport -XX:MaxRAMPercentage=75.0 "
+            "-XX:+ExitOnOutOfMemoryError -Dfile.encoding=UTF-8 -Duser.timezone=UTC "
+            f"-Dservice.name=stack-{index:03d}-{name} -Dotel.exporter.otlp.endpoint="
+            "http://otel-collector.internal.example.com:4317 -Dotel.metrics.exporter=otlp",
+            "    ports:",
+            *(_flat_port(index, service, number) for number in range(3)),
+            "",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def generate_flat(root: Path, stacks: int = 400) -> Stats:
+    """The monorepo in another shape: `stacks` stacks of one `compose.yaml` of 10 services
+    (image, a two-entry environment list, a comment, a restart policy, 3 ports mixing short,
+    env-variable, IP-bound udp and long syntax), every third stack with a one-port override.
+    400 stacks: 534 files, about 12,000 ports and 3.7 MB. No config."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    _mark_repository(root)
+    stats = Stats()
+    for index in range(stacks):
+        directory = root / "stacks" / f"stack-{index:03d}"
+        stats.add(directory / "compose.yaml", _flat_main(index), FLAT_SERVICES * 3)
+        stats.services += FLAT_SERVICES
+        stats.stacks += 1
+        if index % 3 == 0:
+            text = f'services:\n  svc0:\n    ports:\n      - "{18700 + index}:8000"\n'
+            stats.add(directory / "compose.override.yaml", text, 1)
+    return stats
+
+
+def generate_one_port(directory: Path, services: int = ONE_PORT_SERVICES) -> Stats:
+    """One `compose.yaml` whose `services` services all publish `"8080:80"`: one host port taken
+    `services` times, N - 1 conflicts."""
+    lines = ["services:"]
+    for index in range(services):
+        lines += [f"  web-{index:04d}:", "    image: nginx:1.27-alpine", '    ports: ["8080:80"]']
+    return _one_file(directory, "\n".join(lines) + "\n", services)
+
+
+def generate_many_ports(directory: Path, services: int = MANY_PORTS_SERVICES) -> Stats:
+    """One `compose.yaml` of `services` services, each publishing its own literal host port
+    (`"N:80"`, N from 10000 up): nothing collides, and `fix` rewrites every one."""
+    lines = ["services:"]
+    for index in range(services):
+        lines += [f"  app-{index:05d}:", "    image: nginx:1.27-alpine"]
+        lines.append(f'    ports: ["{10000 + index}:80"]')
+    return _one_file(directory, "\n".join(lines) + "\n", services)
+
+
+def _one_file(directory: Path, text: str, services: int) -> Stats:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    _mark_repository(directory)
+    stats = Stats(stacks=1, services=services)
+    stats.add(directory / "compose.yaml", text, services)
+    return stats
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path)
@@ -718,8 +826,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--range-stack", action="store_true", help="add the stack of 200 x 20,000-port ranges"
     )
+    parser.add_argument(
+        "--shape",
+        choices=["monorepo", "flat", "one-port", "many-ports"],
+        default="monorepo",
+        help="another shape instead of the monorepo (see the module)",
+    )
     args = parser.parse_args(argv)
-    stats = generate(args.directory, args.stacks, args.seed, args.range_stack)
+    if args.shape == "flat":
+        stats = generate_flat(args.directory, args.stacks)
+    elif args.shape == "one-port":
+        stats = generate_one_port(args.directory)
+    elif args.shape == "many-ports":
+        stats = generate_many_ports(args.directory)
+    else:
+        stats = generate(args.directory, args.stacks, args.seed, args.range_stack)
     print(f"{args.directory}: {stats.summary()}")
     return 0
 

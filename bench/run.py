@@ -40,7 +40,17 @@ from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import RANGE_STACK_SERVICES, Stats, generate, generate_single
+from generate import (
+    MANY_PORTS_SERVICES,
+    ONE_PORT_SERVICES,
+    RANGE_STACK_SERVICES,
+    Stats,
+    generate,
+    generate_flat,
+    generate_many_ports,
+    generate_one_port,
+    generate_single,
+)
 
 FLOOR_SCRIPT = """\
 import json, sys, time
@@ -96,6 +106,12 @@ SCALING_TARGET = 11.0  # lint 10x / lint 1x
 MEMORY_TARGET = 300.0  # MiB, lint of the 10x monorepo
 ONE_FILE_RUNS = 21
 RANGE_TARGET = 1.2  # "as fast as": the single-port stack's time, with 20% for noise
+ONE_PORT_TIME = 2.0  # seconds, each command on 5,000 services publishing one host port
+ONE_PORT_MEMORY = 300.0  # MiB, the same
+ONE_PORT_OUTPUT = 5e6  # bytes of `lint --select CP101` output there, in each format
+ONE_PORT_TIMEOUT = 60.0  # seconds: N x N output took minutes, and gigabytes
+FLAT_TARGET = 5.0  # x the whole-process floor, lint of the flat monorepo
+FIX_LINT_TARGET = 3.0  # x lint, `fix --check` of the 40,000-service file
 
 
 def _tail(handle: IO[bytes], size: int) -> str:
@@ -114,6 +130,7 @@ class Run:
     cpu: float  # user + system seconds of the child
     rss: float  # peak resident set size, MiB
     inner: dict[str, float] = field(default_factory=dict)  # what the child timed itself
+    output: int = 0  # bytes written to stdout
 
 
 @dataclass
@@ -132,6 +149,10 @@ class Measure:
     @property
     def rss(self) -> float:
         return max((r.rss for r in self.runs), default=float("nan"))
+
+    @property
+    def output(self) -> int:
+        return max((r.output for r in self.runs), default=0)
 
     def inner(self, key: str = "wall") -> float:
         return statistics.median(r.inner[key] for r in self.runs) if self.runs else float("inf")
@@ -180,6 +201,7 @@ class Runner:
                 check=True,
             )
             result = json.loads(report.read_text(encoding="utf-8"))
+            size = out.seek(0, os.SEEK_END)
             stdout, stderr = _tail(out, 65536), _tail(err, 4000)
         code = result["code"]
         if result["killed"]:
@@ -191,7 +213,7 @@ class Runner:
                 f"`{' '.join(cmd)}` in {cwd} exited with {code} (expected {list(ok)}):\n"
                 f"--- stderr (end):\n{stderr}\n--- stdout (end):\n{stdout[-4000:]}"
             )
-        return Run(result["wall"], result["cpu"], result["maxrss"] / 1024), stdout
+        return Run(result["wall"], result["cpu"], result["maxrss"] / 1024, output=size), stdout
 
     def alternate(self, jobs: Sequence[Job], repeat: int) -> list[Measure]:
         """Commands whose ratios count, run in rounds: each round runs every one once.
@@ -209,7 +231,7 @@ class Runner:
                 measure = measures[number]
                 if measure.failure is not None or spent[number] >= self.budget:
                     continue
-                timeout = self.timeout
+                timeout = min(self.timeout, job.timeout or self.timeout)
                 base = measures[job.limit_of].runs if job.limit_of is not None else []
                 if base:
                     timeout = kill_limit(base[0].wall, timeout)
@@ -233,6 +255,7 @@ class Job:
     ok: Sequence[int] = (0,)
     inner: bool = False  # the command prints its own measures as JSON on its last line
     limit_of: int | None = None
+    timeout: float | None = None  # kill a run after this many seconds (less than --timeout)
 
 
 def compose_ports_command() -> list[str]:
@@ -335,6 +358,14 @@ def command_row(label: str, m: Measure, measured: str, target: str, ok: bool | N
     )
 
 
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
+
+
+def under(m: Measure, seconds_target: float, memory_target: float) -> bool:
+    return not m.failure and m.wall < seconds_target and m.rss < memory_target
+
+
 def describe(stats: Stats) -> str:
     return (
         f"{stats.stacks:,} stacks, {len(stats.files):,} files, {stats.bytes / 1e6:.2f} MB, "
@@ -353,6 +384,9 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     stacks_10x = 200 if quick else 4000
     range_services = 20 if quick else RANGE_STACK_SERVICES
     range_width = 200 if quick else 20_000
+    one_port_services = 200 if quick else ONE_PORT_SERVICES
+    flat_stacks = 20 if quick else 400
+    many_services = 400 if quick else MANY_PORTS_SERVICES
     notes: list[str] = []
 
     log("generating the monorepos ...")
@@ -376,6 +410,10 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     bare = generate_single(work / "one-file", config=False)
     configured = generate_single(work / "one-file-config", config=True)
     list_1x = write_list(work / "files-1x.txt", one)
+    crowded = generate_one_port(work / "one-port", one_port_services)
+    flat = generate_flat(work / "flat", flat_stacks)
+    list_flat = write_list(work / "files-flat.txt", flat)
+    many = generate_many_ports(work / "many-ports", many_services)
 
     runner = Runner(args.budget, args.timeout)
     cp = compose_ports_command()
@@ -406,12 +444,34 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     single, single_config, *others = runner.alternate(jobs, short)
     other: Measure | None = others[0] if others else None
     log("measuring lint of the single-port and the range stacks, in rounds ...")
-    flat, ranged = runner.alternate(
+    singles, ranged = runner.alternate(
         [
             Job([*cp, *lint_json], work / "singles"),
             Job([*cp, *lint_json], work / "ranges", limit_of=0),
         ],
         short,
+    )
+    log(f"measuring {one_port_services:,} services on one host port (lint, map), in rounds ...")
+    crowd_dir = crowded.files[0].parent
+    crowd_jobs = [
+        Job([*cp, "lint", ".", "--format", f, "--exit-zero"], crowd_dir)
+        for f in ("text", "json", "sarif")
+    ]
+    crowd_jobs += [Job([*cp, "map", ".", "--format", f], crowd_dir) for f in ("markdown", "html")]
+    crowd_jobs += [
+        Job([*cp, "lint", ".", "--select", "CP101", "--format", f, "--exit-zero"], crowd_dir)
+        for f in ("text", "json", "sarif")
+    ]
+    for job in crowd_jobs:
+        job.timeout = ONE_PORT_TIMEOUT
+    crowd_measures = runner.alternate(crowd_jobs, args.repeat)
+    log("measuring the flat monorepo (its whole-process floor, lint) in rounds ...")
+    flat_floor, flat_lint = runner.alternate(
+        [
+            Job([python, "-c", FLOOR_SCRIPT, str(list_flat)], work, inner=True),
+            Job([*cp, *lint_json], work / "flat"),
+        ],
+        args.repeat,
     )
     log("generating the 10x monorepo ...")
     ten = generate(work / "mono-10x", stacks_10x)
@@ -429,7 +489,16 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         ],
         args.repeat,
     )
-    range_timeout = kill_limit(flat.runs[0].wall, args.timeout) if flat.runs else 0.0
+    # Last: `fix` of the 40,000-service file is the longest command of all.
+    log(f"measuring lint and fix --check of one file of {many_services:,} services, in rounds ...")
+    many_lint, many_fix = runner.alternate(
+        [
+            Job([*cp, *lint_json], work / "many-ports"),
+            Job([*cp, "fix", ".", "--check"], work / "many-ports", ok=(0, 1)),
+        ],
+        args.repeat,
+    )
+    range_timeout = kill_limit(singles.runs[0].wall, args.timeout) if singles.runs else 0.0
 
     f = floor.inner("wall")
     rows = [
@@ -531,23 +600,90 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         command_row(
             f"ranges: `lint`, {range_services} services x {range_width:,}-port range",
             ranged,
-            f"{ranged.wall / flat.wall:.2f}x single ports"
+            f"{ranged.wall / singles.wall:.2f}x single ports"
             if not ranged.failure
-            else f"> {range_timeout / flat.wall:.0f}x single ports",
+            else f"> {range_timeout / singles.wall:.0f}x single ports",
             f"≤ {RANGE_TARGET:g}x (≈ 1x)",
-            ranged.wall / flat.wall <= RANGE_TARGET,
+            ranged.wall / singles.wall <= RANGE_TARGET,
         ),
         command_row(
             f"ranges: `lint`, the same {range_services} services x single ports",
-            flat,
+            singles,
             "the baseline",
             "—",
             None,
         ),
     ]
+    rows += crowd_rows(crowd_measures, one_port_services)
+    flat_whole = flat_floor.wall
+    rows += [
+        command_row(
+            f"flat monorepo: libyaml `compose()` floor, whole process ({describe(flat)})",
+            flat_floor,
+            f"the floor (inside the process {seconds(flat_floor.inner('wall'))})",
+            "—",
+            None,
+        ),
+        command_row(
+            "flat monorepo: `lint . --format json --exit-zero`",
+            flat_lint,
+            f"{flat_lint.wall / flat_whole:.1f}x the whole-process floor",
+            f"≤ {FLAT_TARGET:g}x",
+            flat_lint.wall / flat_whole <= FLAT_TARGET,
+        ),
+        command_row(
+            f"one file of {many.services:,} one-port services: `lint . --format json --exit-zero`",
+            many_lint,
+            "the baseline",
+            "—",
+            None,
+        ),
+        command_row(
+            f"one file of {many.services:,} one-port services: `fix . --check`",
+            many_fix,
+            f"{many_fix.wall / many_lint.wall:.1f}x lint",
+            f"≤ {FIX_LINT_TARGET:g}x",
+            many_fix.wall / many_lint.wall <= FIX_LINT_TARGET,
+        ),
+    ]
     if other is None:
         notes.append("compose-lint is not installed: its row is skipped.")
     return rows, notes
+
+
+def crowd_rows(measures: list[Measure], services: int) -> list[Row]:
+    """The rows of one host port taken `services` times: time and memory, then output size."""
+    labels = [
+        "one port: `lint` (all rules), text",
+        "one port: `lint` (all rules), JSON",
+        "one port: `lint` (all rules), SARIF",
+        "one port: `map`, Markdown",
+        "one port: `map`, HTML",
+    ]
+    rows = []
+    target = f"< {ONE_PORT_TIME:g} s, < {ONE_PORT_MEMORY:.0f} MiB"
+    for label, m in zip(labels, measures[:5], strict=True):
+        measured = f"{seconds(m.wall)}, {m.rss:.0f} MiB, {megabytes(m.output)} out"
+        rows.append(
+            command_row(
+                f"{label} ({services:,} services on 8080)",
+                m,
+                measured,
+                target,
+                under(m, ONE_PORT_TIME, ONE_PORT_MEMORY),
+            )
+        )
+    for name, m in zip(("text", "JSON", "SARIF"), measures[5:], strict=True):
+        rows.append(
+            command_row(
+                f"one port: `lint --select CP101`, {name} output ({services:,} services on 8080)",
+                m,
+                f"{megabytes(m.output)}",
+                f"< {ONE_PORT_OUTPUT / 1e6:g} MB",
+                not m.failure and m.output < ONE_PORT_OUTPUT,
+            )
+        )
+    return rows
 
 
 def table(rows: list[Row]) -> list[str]:

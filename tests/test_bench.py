@@ -12,7 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
-from generate import generate, generate_single  # noqa: E402
+from generate import (  # noqa: E402
+    generate,
+    generate_flat,
+    generate_many_ports,
+    generate_one_port,
+    generate_single,
+)
 
 ROWS = (
     "libyaml `compose()` floor, 1x",
@@ -28,6 +34,18 @@ ROWS = (
     "memory: `lint`, 10x",
     "ranges: `lint`, 20 services x 200-port range",
     "ranges: `lint`, the same 20 services x single ports",
+    "one port: `lint` (all rules), text",
+    "one port: `lint` (all rules), JSON",
+    "one port: `lint` (all rules), SARIF",
+    "one port: `map`, Markdown",
+    "one port: `map`, HTML",
+    "one port: `lint --select CP101`, text output",
+    "one port: `lint --select CP101`, JSON output",
+    "one port: `lint --select CP101`, SARIF output",
+    "flat monorepo: libyaml `compose()` floor, whole process",
+    "flat monorepo: `lint . --format json --exit-zero`",
+    "one file of 400 one-port services: `lint . --format json --exit-zero`",
+    "one file of 400 one-port services: `fix . --check`",
 )
 
 
@@ -130,6 +148,31 @@ def test_generate_single(tmp_path: Path) -> None:
     config = yaml.safe_load((configured.parent / ".compose-ports.yaml").read_text())
     assert "stacks" not in config and "ranges" in config
     assert (bare.parent / ".git").is_dir()
+
+
+def test_generate_flat_matches_the_issue(tmp_path: Path) -> None:
+    stats = generate_flat(tmp_path, 400)
+    assert (stats.stacks, stats.services, len(stats.files)) == (400, 4000, 534)
+    assert 3.5e6 <= stats.bytes <= 3.9e6
+    assert 11_500 <= stats.ports <= 12_500
+    assert stats.ports == sum(_ports(p) for p in stats.files)
+    text = stats.files[0].read_text(encoding="utf-8")
+    for form in ("  # port 0", ":-8", '"127.0.0.1:', "/udp", "target:", "restart:", "- JAVA"):
+        assert form in text, form
+    overrides = [p for p in stats.files if p.name == "compose.override.yaml"]
+    assert len(overrides) == 134 and all(_ports(p) == 1 for p in overrides)
+
+
+def test_generate_one_file_crowds(tmp_path: Path) -> None:
+    crowded = generate_one_port(tmp_path / "one", 50)
+    document = yaml.safe_load(crowded.files[0].read_text(encoding="utf-8"))
+    assert len(document["services"]) == 50
+    assert {p for s in document["services"].values() for p in s["ports"]} == {"8080:80"}
+    many = generate_many_ports(tmp_path / "many", 50)
+    document = yaml.safe_load(many.files[0].read_text(encoding="utf-8"))
+    ports = [s["ports"][0] for s in document["services"].values()]
+    assert len(set(ports)) == 50 and all(p.endswith(":80") for p in ports)
+    assert (tmp_path / "one" / ".git").is_dir() and (tmp_path / "many" / ".git").is_dir()
 
 
 def test_generated_monorepo_is_read_without_errors(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compose_ports import hostmap
 from compose_ports.hostmap import (
     Claim,
     Collision,
+    Conflict,
     HostPortMap,
     claim_for,
     same_address_collides,
@@ -476,6 +478,71 @@ def test_collisions_match_brute_force(claims):
     for c in claims:
         expected = [o for o in claims if o is not c and families_and_ports(c, o)[0]]
         assert ports.overlapping(c) == expected
+
+
+def reference_conflicts(claims: list[Claim], limit: int) -> list[Conflict]:
+    """`conflicts` from the brute-force pairs: each claim's partners, first ones and cause."""
+    pairs = reference_collisions(claims)
+    index = {c.key: i for i, c in enumerate(claims)}
+    expected = []
+    for j, c in enumerate(claims):
+        mine = [x for x in pairs if x.first is not x.second and c in (x.first, x.second)]
+        other = {id(x): index[(x.second if x.first is c else x.first).key] for x in mine}
+        mine.sort(key=lambda x: other[id(x)])
+        earlier = [x for x in mine if other[id(x)] < j]
+        cause = next((x for x in earlier if x.certain), earlier[0] if earlier else None)
+        itself = next((x for x in pairs if x.first is c and x.second is c), None)
+        if mine or itself:
+            expected.append(Conflict(c, len(mine), tuple(mine[:limit]), cause, itself))
+    return expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(claim_lists, st.sampled_from([1, 2, 5]))
+def test_conflicts_match_brute_force(claims, limit):
+    assert HostPortMap(claims).conflicts(limit) == reference_conflicts(claims, limit)
+
+
+def test_a_crowded_port_is_summed_up_not_enumerated(monkeypatch: pytest.MonkeyPatch):
+    """20,000 claims on one port are 200 million pairs: `conflicts` must never list them."""
+
+    def enumerate_partners(*args: object) -> list[int]:
+        raise AssertionError("conflicts() enumerated every partner")
+
+    monkeypatch.setattr(hostmap._Overlaps, "every", enumerate_partners)
+    crowd = [claim(None, 8080, key=i) for i in range(20_000)]
+    elsewhere = [claim("127.0.0.2", 8080, key="lo2"), claim(None, 8080, protocol="udp", key="u")]
+    conflicts = HostPortMap([*crowd, *elsewhere]).conflicts(3)
+    # 127.0.0.2 meets every unset claim; the udp one meets none of them.
+    assert len(conflicts) == 20_001
+    first, second, last = conflicts[0], conflicts[1], conflicts[-1]
+    assert (first.count, first.cause) == (20_000, None)
+    assert [c.second.key for c in first.first] == [1, 2, 3]
+    assert second.cause == Collision(crowd[0], crowd[1], (8080, 8080), "ipv4", True)
+    assert [c.first.key for c in last.first] == [0, 1, 2]
+    assert (last.claim.key, last.count, last.cause.first.key) == ("lo2", 20_000, 0)
+    assert all(c.count == 20_000 and c.cause.first is crowd[0] for c in conflicts[1:])
+
+
+def test_the_cause_is_the_first_certain_collision():
+    pool = claim(None, 8000, 8005, pool=True, key="pool")  # keeps free ports: a warning only
+    a = claim(None, 8000, key="a")
+    b = claim(None, 8000, key="b")
+    ports = HostPortMap([pool, a, b])
+    by_key = {c.claim.key: c for c in ports.conflicts()}
+    assert by_key["a"].cause == Collision(pool, a, (8000, 8000), "ipv4", False)
+    # b overlaps the pool first, but collides for certain with a.
+    assert by_key["b"].cause == Collision(a, b, (8000, 8000), "ipv4", True)
+    assert [c.first.key for c in by_key["b"].first] == ["pool", "a"]
+    assert by_key["pool"].cause is None and by_key["pool"].count == 2
+
+
+def test_conflicts_of_replicas_alone():
+    worker = claim(None, 9000, replicas=3, key="worker")
+    [conflict] = HostPortMap([worker, claim(None, 9001, key="other")]).conflicts()
+    assert conflict == Conflict(
+        worker, 0, (), None, Collision(worker, worker, (9000, 9000), "ipv4", True)
+    )
 
 
 @settings(max_examples=300, deadline=None)

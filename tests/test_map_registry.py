@@ -304,12 +304,21 @@ def test_html_marks_conflicts_red() -> None:
             (r["cells"][0], r["cells"][3], r["cells"][4]) for r in section["rows"] if r["conflict"]
         }
         assert red_rows == conflicts
+        # Each port in conflict is one flag: its first services, the port and the count.
         red_flags = {f["label"] for f in section["flags"] if map_html.RED in f["colours"]}
-        assert red_flags == {f"{service} {port}" for port, service, _ in conflicts}
+        ports = Counter(port for port, _, _ in conflicts)
+        assert {tuple(label.rsplit(" ", 2)[1:]) for label in red_flags} == {
+            (port, f"\u00d7{count}") for port, count in ports.items()
+        }
+        for label in red_flags:
+            names, port, _ = label.rsplit(" ", 2)
+            assert set(names.split(", ")) == {s for p, s, _ in conflicts if p == port}
         assert all(f["conflict"] == (map_html.RED in f["colours"]) for f in section["flags"])
-        # Every binding of the host has its flag on the axis, labelled with its service.
-        labels = Counter(f["label"] for f in section["flags"])
-        assert sum(labels.values()) == len(section["rows"])
+        # Every binding of the host is on the axis: a flag of its own, or counted in a crowd's.
+        shown = sum(
+            int(f["label"].rsplit("\u00d7", 1)[1]) if f["conflict"] else 1 for f in section["flags"]
+        )
+        assert shown == len(section["rows"])
     style = page_text_style(map_html.render(registry_view.build(orchestra()), CWD))
     assert f"--red: {map_html.RED}" in style
     assert re.search(r"tr\.conflict td\.port[^{]*\{[^}]*var\(--red\)", style)

@@ -1,7 +1,10 @@
 """The host-port map: which bindings collide at run time (compose-facts.md §6.3).
 
 Everything works on intervals of host ports per (protocol, address family), never on expanded
-ports, because one `1-65535` range must cost what one port costs.
+ports, because one `1-65535` range must cost what one port costs. Nor does anything but
+`collisions` visit colliding pairs one by one: N bindings of one port are N * (N - 1) / 2 pairs,
+and a report needs per binding only how many others it meets, the first few, and the one to name
+(`conflicts`).
 
 The rule, from moby@v28.5.1:libnetwork/portallocator/portallocator.go `RequestPortsInRange`: two
 claims collide iff their protocols are equal, their host port sets intersect, they share an
@@ -28,9 +31,8 @@ Decisions the rule leaves open:
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterable
 from functools import lru_cache
 from typing import NamedTuple
@@ -69,21 +71,32 @@ class Collision(NamedTuple):
     certain: bool  # True: the engine fails. False: a pool overlaps others but keeps free ports
 
 
+class Conflict(NamedTuple):
+    """One claim's collisions summed up, for reports that tell a crowded port once.
+
+    N claims on one port make N * (N - 1) / 2 colliding pairs; a report about one claim needs
+    only how many others it meets, the first few of them, and which one to name.
+    """
+
+    claim: Claim
+    count: int  # the other claims it collides with (its own replicas are not among them)
+    first: tuple[Collision, ...]  # with the first of those (at most `limit`), in insertion order
+    # With the earlier claim a report names: the first that collides with it for certain, else
+    # the first that collides at all (a pool overlap); None when no earlier claim collides.
+    cause: Collision | None
+    itself: Collision | None  # its replicas on one fixed host port (`_self_collision`)
+
+
 def claim_for(binding: PortBinding, key: object | None = None, replicas: int = 1) -> Claim | None:
     """The claim of a binding, or None when it has no fixed host port (ephemeral or invalid)."""
-    host_range = binding.host_range
+    spec = binding.spec
+    host_range = spec.host_range()
     if host_range is None:
         return None
     start, end = host_range
-    return Claim(
-        key=binding if key is None else key,
-        protocol=binding.protocol,
-        host_ip=binding.host_ip,
-        start=start,
-        end=end,
-        pool=binding.is_pool,
-        replicas=replicas,
-    )
+    pool = spec.count == 1 and start != end  # PortSpec.is_pool, without parsing again
+    key = binding if key is None else key
+    return Claim(key, spec.protocol, spec.host_ip, start, end, pool, replicas)
 
 
 @lru_cache(maxsize=4096)
@@ -162,48 +175,304 @@ class _FamilyIndex(NamedTuple):
     by_address: dict[_Address, _Merged]  # ...besides that address's own
 
 
-class _Analysis(NamedTuple):
-    collisions: list[Collision]
-    adjacency: list[list[int]]  # claim index -> the indices of the claims it collides with
+# What a claim belongs to and what it is compared with, by the addresses it binds (`_classes`):
+# every claim of a protocol, those of one family, those on a family's unspecified address, and
+# those on one specific address.
+_Class = tuple[str, ...] | tuple[str, str, str, _Address]
 
 
-def _sweep(claims: list[Claim], entries: list[tuple[int, _Address]]) -> list[tuple[int, int]]:
-    """Every pair of colliding entries of one (protocol, family), as (earlier, later) in the sweep.
+@lru_cache(maxsize=4096)
+def _classes(protocol: str, host_ip: str | None) -> tuple[tuple[_Class, ...], tuple[_Class, ...]]:
+    """(the classes a claim is in, the disjoint classes that hold every claim it collides with).
 
-    Entries are visited by start; the active ones (end >= current start) are kept by address so
-    that a new entry only ever visits active entries it does collide with: O(n log n + k).
+    Unset binds both unspecified addresses, so it meets every claim of its protocol; an
+    unspecified address meets its whole family; a specific one meets its family's unspecified
+    address and itself (§6.3). The classes queried are disjoint, so counts add up.
     """
-    pairs: list[tuple[int, int]] = []
-    ending: list[tuple[int, int]] = []  # heap of (end, claim index) of the active entries
-    unspecified: dict[int, None] = {}  # ordered sets of active claim indices
-    specific: dict[_Address, dict[int, None]] = {}
-    address_of: dict[int, _Address] = {}
-    for index, address in sorted(entries, key=lambda entry: claims[entry[0]].start):
-        start = claims[index].start
-        while ending and ending[0][0] < start:
-            _, old = heapq.heappop(ending)
-            old_address = address_of.pop(old)
-            if old_address is None:
-                del unspecified[old]
-            else:
-                bucket = specific[old_address]
-                del bucket[old]
-                if not bucket:
-                    # Empty buckets go, so that visiting every bucket costs only what it finds.
-                    del specific[old_address]
-        pairs.extend((other, index) for other in unspecified)
-        if address is None:
-            for bucket in specific.values():
-                pairs.extend((other, index) for other in bucket)
-        else:
-            pairs.extend((other, index) for other in specific.get(address, ()))
-        heapq.heappush(ending, (claims[index].end, index))
-        address_of[index] = address
-        if address is None:
-            unspecified[index] = None
-        else:
-            specific.setdefault(address, {})[index] = None
-    return pairs
+    bound = _bound_addresses(host_ip)
+    if not bound:
+        return (), ()
+    protocol = protocol.lower()
+    everything: _Class = ("all", protocol)
+    if len(bound) == 2:
+        members = [everything]
+        for family in FAMILIES:
+            members += [("family", protocol, family), ("unspecified", protocol, family)]
+        return tuple(members), (everything,)
+    ((family, address),) = bound
+    whole: _Class = ("family", protocol, family)
+    if address is None:
+        return (everything, whole, ("unspecified", protocol, family)), (whole,)
+    own: _Class = ("address", protocol, family, address)
+    return (everything, whole, own), (("unspecified", protocol, family), own)
+
+
+class _Overlaps:
+    """Intervals with their claims' positions, for "which of them overlap [start, end]?".
+
+    A segment tree over the pieces between the intervals' bounds: each interval is held by the
+    O(log n) nodes that tile it, and each node also keeps the `limit` lowest positions held
+    anywhere below it. A query meets O(log n) nodes, so "the first k that overlap" reads a few
+    short lists, and "every one that overlaps" costs what it finds, however many intervals
+    pile up on one port.
+    """
+
+    __slots__ = ("bounds", "held", "limit", "lowest", "size")
+
+    def __init__(self, intervals: list[tuple[int, int, int]], limit: int) -> None:
+        # intervals: (start, end, position), by position, so that every list below is sorted.
+        self.limit = limit
+        self.bounds = sorted({s for s, _, _ in intervals} | {e + 1 for _, e, _ in intervals})
+        leaf = {bound: index for index, bound in enumerate(self.bounds)}
+        self.size = 1
+        while self.size < len(self.bounds) - 1:
+            self.size *= 2
+        self.held: dict[int, list[int]] = {}
+        for start, end, position in intervals:
+            for node in self._tiles(leaf[start], leaf[end + 1]):
+                self.held.setdefault(node, []).append(position)
+        nodes: set[int] = set()
+        for node in self.held:
+            while node and node not in nodes:
+                nodes.add(node)
+                node >>= 1
+        self.lowest: dict[int, list[int]] = {}
+        for node in sorted(nodes, reverse=True):  # children before their parent
+            found = self.held.get(node, [])[:limit]
+            found += self.lowest.get(2 * node, []) + self.lowest.get(2 * node + 1, [])
+            self.lowest[node] = sorted(set(found))[:limit]
+
+    def _tiles(self, low: int, high: int) -> list[int]:
+        """The nodes that tile the leaves [low, high)."""
+        tiles = []
+        low += self.size
+        high += self.size
+        while low < high:
+            if low & 1:
+                tiles.append(low)
+                low += 1
+            if high & 1:
+                high -= 1
+                tiles.append(high)
+            low >>= 1
+            high >>= 1
+        return tiles
+
+    def _query(self, start: int, end: int) -> tuple[list[int], set[int]]:
+        """(the nodes tiling [start, end], their ancestors): whatever they hold overlaps it."""
+        leaves = len(self.bounds) - 1
+        low = max(bisect_right(self.bounds, start) - 1, 0)
+        high = min(bisect_right(self.bounds, end), leaves)
+        if low >= high:
+            return [], set()
+        tiles = self._tiles(low, high)
+        above: set[int] = set()
+        for node in tiles:
+            node >>= 1
+            while node and node not in above:
+                above.add(node)
+                node >>= 1
+        return tiles, above
+
+    def smallest(self, start: int, end: int, count: int) -> list[int]:
+        """The `count` (at most `limit`) lowest positions of the intervals overlapping it."""
+        tiles, above = self._query(start, end)
+        found = [p for node in tiles for p in self.lowest.get(node, ())]
+        found += [p for node in above for p in self.held.get(node, ())[:count]]
+        return sorted(set(found))[:count]
+
+    def every(self, start: int, end: int) -> list[int]:
+        """The positions of all the intervals overlapping it, sorted."""
+        tiles, above = self._query(start, end)
+        found: set[int] = set()
+        for node in above:
+            found.update(self.held.get(node, ()))
+        while tiles:
+            node = tiles.pop()
+            if node not in self.lowest:
+                continue  # nothing held below it
+            found.update(self.held.get(node, ()))
+            if node < self.size:
+                tiles += (2 * node, 2 * node + 1)
+        return sorted(found)
+
+
+def _covered(merged: Iterable[_Merged], start: int, end: int) -> int:
+    """How many ports of [start, end] the union of these merged intervals covers."""
+    pieces = []
+    for intervals in merged:
+        i = max(bisect_right(intervals.starts, start) - 1, 0)
+        while i < len(intervals.starts) and intervals.starts[i] <= end:
+            low, high = max(intervals.starts[i], start), min(intervals.ends[i], end)
+            if low <= high:
+                pieces.append((low, high))
+            i += 1
+    return _Merged(pieces).length()
+
+
+def _overlapping_any(claims: list[Claim]) -> list[int]:
+    """The positions of the claims whose ports overlap another claim's of the same protocol,
+    whatever their addresses: the only ones that can collide."""
+    order = sorted(
+        range(len(claims)),
+        key=lambda p: (claims[p].protocol.lower(), claims[p].start, claims[p].end),
+    )
+    found: list[int] = []
+    reach = -1  # the highest end so far within the protocol
+    protocol = None
+    for n, position in enumerate(order):
+        claim = claims[position]
+        name = claim.protocol.lower()
+        if name != protocol:
+            protocol, reach = name, -1
+        # Sorted by start: an earlier one reaching this start, or the next one starting
+        # within this one, overlaps it.
+        after = claims[order[n + 1]] if n + 1 < len(order) else None
+        if claim.start <= reach or (
+            after is not None and after.protocol.lower() == name and after.start <= claim.end
+        ):
+            found.append(position)
+        reach = max(reach, claim.end)
+    found.sort()
+    return found
+
+
+# Which claims a claim's "first certain collision" is looked for among (see _Analysis.cause).
+ANY, MAKERS, EXHAUSTED = "any", "fixed or exhausted", "exhausted"
+
+
+class _Analysis:
+    """The map's collisions, worked out once per map and then only as far as they are asked.
+
+    Nothing here visits colliding pairs one by one: N claims on one port are N * (N - 1) / 2
+    pairs, and the reports need per claim only a count, the first few, and one to name.
+    """
+
+    def __init__(self, claims: list[Claim]) -> None:
+        self.claims = claims
+        self.count = [0] * len(claims)
+        self.exhausted = [False] * len(claims)
+        self.queries: list[tuple[_Class, ...]] = [()] * len(claims)
+        self.members: dict[_Class, list[int]] = {}
+        self._trees: dict[tuple[_Class, str], _Overlaps] = {}
+        candidates = _overlapping_any(claims)
+        if not candidates:
+            return  # most maps: no two claims of a protocol even share a port
+        wanted: set[_Class] = set()
+        memberships = []
+        for position in candidates:
+            claim = claims[position]
+            member, query = _classes(claim.protocol, claim.host_ip)
+            memberships.append((position, member))
+            self.queries[position] = query
+            wanted.update(query)
+        self.members = {c: [] for c in wanted}
+        for position, member in memberships:
+            for cls in member:
+                if cls in wanted:
+                    self.members[cls].append(position)
+        # Counting is bisection on sorted bounds: an interval overlaps [s, e] unless it ends
+        # before s or starts after e, and one that ends before s also starts before e.
+        sorted_bounds = {
+            cls: (sorted(claims[p].start for p in found), sorted(claims[p].end for p in found))
+            for cls, found in self.members.items()
+        }
+        for position in candidates:
+            claim = claims[position]
+            total = 0
+            for cls in self.queries[position]:
+                starts, ends = sorted_bounds[cls]
+                total += bisect_right(starts, claim.end) - bisect_left(ends, claim.start)
+            # A claim is in exactly one of the classes it queries, and overlaps itself.
+            self.count[position] = max(total - 1, 0)
+        fixed: dict[_Class, _Merged] = {}
+        for position in candidates:
+            claim = claims[position]
+            if not claim.pool or not self.count[position]:
+                continue
+            for cls in self.queries[position]:
+                if cls not in fixed:
+                    fixed[cls] = _Merged(
+                        (claims[p].start, claims[p].end)
+                        for p in self.members[cls]
+                        if not claims[p].pool
+                    )
+            # Only fixed claims surely take ports of a pool: other pools take one port each,
+            # but which one depends on the order the engine creates them in. A port is refused
+            # to a pool if it is allocated in any of the address maps the request needs
+            # (portallocator.go: "search for a port that's available in all ranges"), so the
+            # fixed claims of every class it queries count.
+            taken = _covered((fixed[c] for c in self.queries[position]), claim.start, claim.end)
+            self.exhausted[position] = claim.size - taken < claim.replicas
+
+    def _tree(self, cls: _Class, kind: str, limit: int) -> _Overlaps:
+        tree = self._trees.get((cls, kind))
+        if tree is None or tree.limit < limit:
+            claims, count, exhausted = self.claims, self.count, self.exhausted
+            tree = _Overlaps(
+                [
+                    (claims[p].start, claims[p].end, p)
+                    for p in self.members[cls]
+                    # A claim that collides with nothing is nobody's partner.
+                    if count[p]
+                    and (kind == ANY or exhausted[p] or (kind == MAKERS and not claims[p].pool))
+                ],
+                limit,
+            )
+            self._trees[cls, kind] = tree
+        return tree
+
+    def first(self, position: int, limit: int, kind: str = ANY) -> list[int]:
+        """The positions of the first `limit` other claims (of `kind`) colliding with it."""
+        if not self.count[position]:
+            return []
+        claim = self.claims[position]
+        found: set[int] = set()
+        for cls in self.queries[position]:
+            # One more than asked: the claim itself may be among them.
+            tree = self._tree(cls, kind, limit + 1)
+            found.update(tree.smallest(claim.start, claim.end, limit + 1))
+        found.discard(position)
+        return sorted(found)[:limit]
+
+    def partners(self, position: int) -> list[int]:
+        """The positions of every other claim colliding with it, in insertion order."""
+        if not self.count[position]:
+            return []
+        claim = self.claims[position]
+        found: set[int] = set()
+        for cls in self.queries[position]:
+            found.update(self._tree(cls, ANY, 1).every(claim.start, claim.end))
+        found.discard(position)
+        return sorted(found)
+
+    def certain(self, a: int, b: int) -> bool:
+        """Two fixed claims on one port: the later request gets "port is already allocated".
+        A pool only fails once it has no free port left."""
+        first, second = self.claims[a], self.claims[b]
+        return (not first.pool and not second.pool) or self.exhausted[a] or self.exhausted[b]
+
+    def collision(self, a: int, b: int) -> Collision:
+        if b < a:
+            a, b = b, a
+        first, second = self.claims[a], self.claims[b]
+        # ipv4 when the pair collides in both families.
+        family = same_address_collides(first.host_ip, second.host_ip)[0]
+        ports = (max(first.start, second.start), min(first.end, second.end))
+        return Collision(first, second, ports, family, self.certain(a, b))
+
+    def cause(self, position: int, first: list[int]) -> int | None:
+        """The earlier claim a report names: the first that collides with it for certain, else
+        the first that collides at all; None when no earlier claim does. `first` is `first()`."""
+        if not first or first[0] > position:
+            return None
+        if self.certain(first[0], position):
+            return first[0]
+        # Certain partners of a fixed claim: fixed claims and exhausted pools; of a pool with
+        # free ports: exhausted pools (an exhausted claim is certain with everything).
+        kind = MAKERS if not self.claims[position].pool else EXHAUSTED
+        found = self.first(position, 1, kind)
+        return found[0] if found and found[0] < position else first[0]
 
 
 def _self_collision(claim: Claim) -> Collision | None:
@@ -232,8 +501,7 @@ class HostPortMap:
 
     def __init__(self, claims: Iterable[Claim] = ()) -> None:
         self._claims: list[Claim] = []
-        self._positions: dict[int, int] = {}  # id(claim) -> its first insertion index
-        self._groups: dict[tuple[str, str], list[tuple[int, _Address]]] = {}
+        self._positions: dict[int, int] | None = None  # id(claim) -> its first insertion index
         self._analysis: _Analysis | None = None
         self._index: dict[tuple[str, str], _FamilyIndex] | None = None
         for claim in claims:
@@ -247,18 +515,55 @@ class HostPortMap:
         return len(self._claims)
 
     def add(self, claim: Claim) -> None:
-        index = len(self._claims)
+        # Everything else is worked out when first asked: a lint builds hundreds of maps and
+        # asks most of them one question.
+        if self._positions is not None:
+            self._positions.setdefault(id(claim), len(self._claims))
         self._claims.append(claim)
-        self._positions.setdefault(id(claim), index)
-        protocol = claim.protocol.lower()
-        for family, address in _bound_addresses(claim.host_ip):
-            self._groups.setdefault((protocol, family), []).append((index, address))
         self._analysis = None
         self._index = None
 
     def collisions(self) -> list[Collision]:
-        """Every colliding pair, ordered by (second's insertion index, first's insertion index)."""
-        return list(self._analyse().collisions)
+        """Every colliding pair, ordered by (second's insertion index, first's insertion index).
+
+        N claims on one port are N * (N - 1) / 2 pairs: reports use `conflicts` instead.
+        """
+        analysis = self._analyse()
+        collisions: list[Collision] = []
+        for position, claim in enumerate(self._claims):
+            for other in analysis.partners(position):
+                if other >= position:
+                    break
+                collisions.append(analysis.collision(other, position))
+            itself = _self_collision(claim)
+            if itself is not None:
+                collisions.append(itself)
+        return collisions
+
+    def conflicts(self, limit: int = 5) -> list[Conflict]:
+        """Each claim that collides with another or with itself, in insertion order, summed up.
+
+        The cost grows with the claims and `limit`, not with the colliding pairs.
+        """
+        analysis = self._analyse()
+        conflicts: list[Conflict] = []
+        for position, claim in enumerate(self._claims):
+            count = analysis.count[position]
+            itself = _self_collision(claim) if claim.replicas > 1 else None
+            if not count and itself is None:
+                continue
+            first = analysis.first(position, limit)
+            cause = analysis.cause(position, first)
+            conflicts.append(
+                Conflict(
+                    claim,
+                    count,
+                    tuple(analysis.collision(other, position) for other in first),
+                    None if cause is None else analysis.collision(cause, position),
+                    itself,
+                )
+            )
+        return conflicts
 
     def overlapping(self, claim: Claim) -> list[Claim]:
         """The other claims of the map that collide with claim, in insertion order.
@@ -266,10 +571,14 @@ class HostPortMap:
         "Other" leaves out claim and any claim equal to it: a caller may well rebuild the claim
         of a binding with `claim_for` rather than keep the object it added.
         """
+        if self._positions is None:
+            self._positions = {}
+            for index, known in enumerate(self._claims):
+                self._positions.setdefault(id(known), index)
         position = self._positions.get(id(claim))
         if position is not None and self._claims[position] is claim:
-            # A claim of the map: its collisions are already known, no need to scan them all.
-            partners = (self._claims[other] for other in self._analyse().adjacency[position])
+            # A claim of the map: the analysis finds its partners without scanning them all.
+            partners = (self._claims[other] for other in self._analyse().partners(position))
             return [other for other in partners if other != claim]
         return [other for other in self._claims if other != claim and _claims_collide(claim, other)]
 
@@ -328,7 +637,12 @@ class HostPortMap:
             return self._index
         claims = self._claims
         index: dict[tuple[str, str], _FamilyIndex] = {}
-        for group, entries in self._groups.items():
+        groups: dict[tuple[str, str], list[tuple[int, _Address]]] = {}
+        for position, claim in enumerate(claims):
+            protocol = claim.protocol.lower()
+            for family, address in _bound_addresses(claim.host_ip):
+                groups.setdefault((protocol, family), []).append((position, address))
+        for group, entries in groups.items():
             unspecified: list[tuple[int, int]] = []
             specific: dict[_Address, list[tuple[int, int]]] = {}
             for position, address in entries:
@@ -347,58 +661,6 @@ class HostPortMap:
         return index
 
     def _analyse(self) -> _Analysis:
-        if self._analysis is not None:
-            return self._analysis
-        claims = self._claims
-        pair_family: dict[tuple[int, int], str] = {}
-        # ipv4 groups first, so that a pair colliding in both families is reported as ipv4.
-        groups = sorted(self._groups.items(), key=lambda item: FAMILIES.index(item[0][1]))
-        for (_, family), entries in groups:
-            for a, b in _sweep(claims, entries):
-                pair_family.setdefault((a, b) if a < b else (b, a), family)
-
-        adjacency: list[list[int]] = [[] for _ in claims]
-        for a, b in pair_family:
-            adjacency[a].append(b)
-            adjacency[b].append(a)
-        for partners in adjacency:
-            partners.sort()
-
-        exhausted = [
-            claim.pool and self._free_in_pool(position, adjacency[position]) < claim.replicas
-            for position, claim in enumerate(claims)
-        ]
-
-        # Walking each claim's sorted partners yields the (second, first) order directly.
-        collisions: list[Collision] = []
-        for b, second in enumerate(claims):
-            for a in adjacency[b]:
-                if a >= b:
-                    break
-                first = claims[a]
-                # Two fixed claims on one port: the later request gets "port is already
-                # allocated". A pool only fails once it has no free port left.
-                certain = (not first.pool and not second.pool) or exhausted[a] or exhausted[b]
-                ports = (max(first.start, second.start), min(first.end, second.end))
-                collisions.append(Collision(first, second, ports, pair_family[a, b], certain))
-            collision = _self_collision(second)
-            if collision is not None:
-                collisions.append(collision)
-
-        self._analysis = _Analysis(collisions, adjacency)
+        if self._analysis is None:
+            self._analysis = _Analysis(self._claims)
         return self._analysis
-
-    def _free_in_pool(self, position: int, partners: list[int]) -> int:
-        """How many ports of a pool no colliding fixed claim takes.
-
-        A port is refused to a pool request if it is allocated in any of the address maps the
-        request needs (portallocator.go: "search for a port that's available in all ranges"), so
-        fixed claims colliding in either family count.
-        """
-        pool = self._claims[position]
-        taken = _Merged(
-            (max(other.start, pool.start), min(other.end, pool.end))
-            for other in (self._claims[partner] for partner in partners)
-            if not other.pool
-        )
-        return pool.size - taken.length()

@@ -22,6 +22,7 @@ from compose_ports.reporters.common import display_path
 from compose_ports.reporters.map_markdown import (
     category_text,
     container_text,
+    others_text,
     peer_name,
     peer_text,
 )
@@ -89,7 +90,8 @@ class _Flag:
 
     A flag stands for a binding, or for a run of bindings of one service on consecutive host
     ports: Compose expands `"9000-9100:9000-9100"` into 101 bindings, which one flag shows better
-    than 101 (the table keeps every row).
+    than 101 (the table keeps every row). A port that several bindings take, in conflict, is one
+    flag with their count (a crowd): 5,000 bindings on 8080 would be 5,000 poles on one pixel.
     """
 
     rows: tuple[int, ...]  # the rows' indices in the group, by port
@@ -100,6 +102,7 @@ class _Flag:
     text_start: float
     text_end: float
     anchor: str  # "start": the label right of its pole; "end": left of it, at the right edge
+    crowd: bool = False  # the rows are bindings in conflict on the same host ports
 
     @property
     def left(self) -> float:
@@ -114,12 +117,34 @@ MAX_LANES = 16  # beyond that a label is left out (the marker and its tooltip st
 GAP = 8  # between two labels of one lane
 
 
+def _crowds(group: HostGroup) -> dict[int, list[int]]:
+    """The crowds, by their first row: rows in conflict on the same ports and protocol."""
+    crowds: dict[tuple, list[int]] = {}
+    for index, row in enumerate(group.rows):
+        if row.conflict and row.start is not None:
+            crowds.setdefault((row.start, row.end, row.protocol.lower()), []).append(index)
+    return {rows[0]: rows for rows in crowds.values() if len(rows) > 1}
+
+
+def _crowd_text(group: HostGroup, rows: list[int], ports: str) -> str:
+    """The first two services, the ports, and a multiplication sign with the count."""
+    names = list(dict.fromkeys(group.rows[i].service for i in rows))
+    shown = ", ".join(names[:2]) + (", …" if len(names) > 2 else "")
+    return f"{shown} {ports} \u00d7{len(rows):,}"
+
+
 def _flags(group: HostGroup) -> list[_Flag]:
     runs: list[list[int]] = []
     current: dict[tuple, list[int]] = {}
+    crowds = _crowds(group)
+    crowded = {i for rows in crowds.values() for i in rows}
     for index, row in enumerate(group.rows):
         if row.start is None or row.end is None:
             continue  # ephemeral: no place on the axis
+        if index in crowded:
+            if index in crowds:
+                runs.append(crowds[index])
+            continue
         # Only the entries one written range expands to: two entries that happen to be
         # neighbours (5432 in the base file, 5433 in the override) stay two flags.
         key = (row.service, row.stack, row.project, row.file, row.line, row.column, row.protocol)
@@ -144,12 +169,17 @@ def _flags(group: HostGroup) -> list[_Flag]:
         x = _x(start) if start == end else (_x(start) + _x(end + 1)) / 2  # a range: its middle
         ports = str(start) if start == end else f"{start}-{end}"
         protocol = "" if first.protocol == "tcp" else f"/{first.protocol}"
-        text = f"{first.service} {ports}{protocol}"
+        crowd = run[0] in crowds
+        if crowd:
+            text = _crowd_text(group, run, f"{ports}{protocol}")
+        else:
+            text = f"{first.service} {ports}{protocol}"
         width = len(text) * CHAR
         if x + 4 + width <= WIDTH - 4:
-            flags.append(_Flag(tuple(run), start, end, x, text, x + 4, x + 4 + width, "start"))
+            box = (x + 4, x + 4 + width, "start")
         else:
-            flags.append(_Flag(tuple(run), start, end, x, text, x - 4 - width, x - 4, "end"))
+            box = (x - 4 - width, x - 4, "end")
+        flags.append(_Flag(tuple(run), start, end, x, text, *box, crowd=crowd))
     return flags
 
 
@@ -210,7 +240,27 @@ def _address(row: Row) -> str:
     return f"{ip}:{row.published or '(ephemeral)'}"
 
 
+CROWD_TOOLTIP = 5  # the bindings a crowd's tooltip names; the table lists them all
+
+
+def _crowd_tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
+    row = group.rows[flag.rows[0]]
+    ports = str(flag.start) if flag.start == flag.end else f"{flag.start}-{flag.end}"
+    lines = [f"{ports}/{row.protocol}: {len(flag.rows):,} bindings in conflict"]
+    for index in flag.rows[:CROWD_TOOLTIP]:
+        other = group.rows[index]
+        lines.append(
+            f"{other.service} (stack {other.stack_title}) {_address(other)} "
+            f"{display_path(other.file, cwd)}:{other.line}"
+        )
+    if len(flag.rows) > CROWD_TOOLTIP:
+        lines.append(f"and {len(flag.rows) - CROWD_TOOLTIP:,} more: see the table")
+    return "\n".join(lines)
+
+
 def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
+    if flag.crowd:
+        return _crowd_tooltip(group, flag, cwd)
     row = group.rows[flag.rows[0]]
     if len(flag.rows) == 1:
         address = f"{_address(row)} -> container {container_text(row)}/{row.protocol}"
@@ -231,6 +281,9 @@ def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
     if row.conflict:
         peers = {peer_text(p): None for i in flag.rows for p in group.rows[i].peers}
         lines += [f"\u26a0 {peer}" for peer in peers]
+        others = max(group.rows[i].others for i in flag.rows)
+        if others:
+            lines.append(f"\u26a0 and {others:,} other binding{'' if others == 1 else 's'}")
     return "\n".join(lines)
 
 
@@ -384,6 +437,8 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
                 f"&#9888; {e(peer_name(p))}" + ("" if p.certain else " (pool overlap)")
                 for p in row.peers
             )
+            if row.others:
+                conflict += f"<br>{e(others_text(row).strip())}"
         cells = (
             f'<td class="num port">{e(row.published or "(ephemeral)")}</td>',
             f"<td>{e(row.protocol)}</td>",

@@ -45,6 +45,13 @@ def peer_text(peer: Peer) -> str:
     return f"{what} with {peer_name(peer)}"
 
 
+def others_text(row: Row) -> str:
+    """` and 4,996 other bindings`: the part of a crowded port's conflicts that is counted."""
+    if not row.others:
+        return ""
+    return f" and {row.others:,} other binding{'' if row.others == 1 else 's'}"
+
+
 def container_text(row: Row) -> str:
     if row.container_end != row.container_port:
         return f"{row.container_port}-{row.container_end}"
@@ -64,7 +71,7 @@ def _row(row: Row, cwd: str | None) -> str:
     conflict = ""
     if row.conflict:
         port = f"**{port}**"
-        conflict = "⚠ " + "; ".join(peer_text(p) for p in row.peers)
+        conflict = "⚠ " + "; ".join(peer_text(p) for p in row.peers) + others_text(row)
     cells = (
         port,
         row.protocol,

@@ -15,11 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compose_ports.config import Config, PortRange
-from compose_ports.hostmap import Collision, HostPortMap, claim_for
+from compose_ports.hostmap import Collision, Conflict, HostPortMap, claim_for
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.reporters.common import port_sort_key
 from compose_ports.rules.base import LintContext
 from compose_ports.workspace import Workspace
+
+# The bindings a row names as the other side of its conflicts; the rest are counted. N bindings
+# on one port would otherwise fill N rows with N - 1 names each.
+PEERS = 3
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,8 @@ class Row:
     file: str  # absolute; reporters make it relative
     line: int
     column: int
-    peers: tuple[Peer, ...] = ()
+    peers: tuple[Peer, ...] = ()  # the first few it collides with (at most PEERS, and itself)
+    others: int = 0  # how many more it collides with: a crowded port is counted, not listed
 
     @property
     def conflict(self) -> bool:
@@ -165,15 +170,9 @@ def _group(
         claim = claim_for(binding, _Key(index), replicas=service.replicas or 1)
         if claim is not None:
             host_map.add(claim)
-    peers: dict[int, list[Peer]] = {}
-    for collision in host_map.collisions():
-        first: int = collision.first.key.index
-        second: int = collision.second.key.index
-        if first == second:
-            peers.setdefault(first, []).append(_peer(entries[first], collision, itself=True))
-            continue
-        peers.setdefault(first, []).append(_peer(entries[second], collision))
-        peers.setdefault(second, []).append(_peer(entries[first], collision))
+    conflicts: dict[int, Conflict] = {
+        conflict.claim.key.index: conflict for conflict in host_map.conflicts(PEERS)
+    }
     rows = []
     for index, (project, service, binding) in enumerate(entries):
         host_range = binding.host_range
@@ -183,6 +182,7 @@ def _group(
             # One entry for the run Compose expands a range-to-range mapping into: the registry
             # shows it as the range it was written as, not as thousands of rows.
             published = f"{host_range[0]}-{host_range[1]}" if host_range else None
+        conflict = conflicts.get(index)
         own_range = context.category(service, project)
         own = own_range.name if own_range is not None else None
         rows.append(
@@ -205,7 +205,8 @@ def _group(
                     file=binding.source.file,
                     line=binding.source.line,
                     column=binding.source.column,
-                    peers=tuple(peers.get(index, ())),
+                    peers=_peers(entries, conflict) if conflict else (),
+                    others=conflict.count - len(conflict.first) if conflict else 0,
                 ),
             )
         )
@@ -218,6 +219,23 @@ def _group(
         ranges=tuple(Band(r.name, r.start, r.end) for r in ranges),
         rows=tuple(row for _, row in rows),
     )
+
+
+def _peers(
+    entries: list[tuple[Project, Service, PortBinding]], conflict: Conflict
+) -> tuple[Peer, ...]:
+    """The first bindings it collides with, in the order of the host's stacks; its own
+    replicas after the earlier ones, where a stack-by-stack reading meets them."""
+    own: int = conflict.claim.key.index
+    earlier: list[Peer] = []
+    later: list[Peer] = []
+    for collision in conflict.first:
+        partner = collision.second if collision.first is conflict.claim else collision.first
+        other: int = partner.key.index
+        (earlier if other < own else later).append(_peer(entries[other], collision))
+    if conflict.itself is not None:
+        earlier.append(_peer(entries[own], conflict.itself, itself=True))
+    return (*earlier, *later)
 
 
 def _peer(

@@ -34,8 +34,10 @@ class Problem(NamedTuple):
     related: tuple[Related, ...] = ()
     severity: Severity | None = None  # only where the rule itself grades (a pool: warning)
     fixable: bool = False  # the rule's FIX applies to this problem
+    not_fixed: str | None = None  # why `fix` leaves this one alone, where the rule knows
     binding: PortBinding | None = None  # the binding the problem is about, for its fix
-    others: tuple[PortBinding, ...] = ()  # the other bindings of `related`, in its order
+    # The other bindings of `related`, in its order, each with the project that publishes it.
+    others: tuple[tuple[Project, PortBinding], ...] = ()
 
 
 class Fix(NamedTuple):

@@ -31,8 +31,12 @@ How to fix
     place: `compose-ports fix --remap` picks the lowest free one for override files), or bind
     them to different host IPs.
 
-One finding per host and colliding pair, at the binding that comes later in file order, with the
-other binding in `related`.
+One host port taken many times is one story: of N bindings that collide, each one after the
+first (in the order of the `hosts:` group's stacks, then each stack's files, then lines) gets one
+finding, which names the first binding it collides with (the first it collides with for certain,
+if a pool's overlap comes before it), lists the first few others in `related`, and counts the
+rest. A binding is reported for its own stack when the stack alone makes it collide, wherever the
+stack runs; otherwise for each host where it collides with an earlier stack's binding.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from compose_ports.findings import Severity
-from compose_ports.hostmap import Collision, HostPortMap, claim_for
+from compose_ports.hostmap import Conflict, HostPortMap, claim_for
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.rules.base import (
     REMAP_COMMAND,
@@ -61,6 +65,8 @@ NAME = "host-port-conflict"
 SEVERITY = Severity.ERROR
 OPTIONS: dict = {}
 SUMMARY = "Two bindings collide at run time (port is already allocated)."
+# At most this many other bindings are listed with a finding; the rest are counted.
+RELATED = 3
 FIX = Fix(
     REMAP_COMMAND,
     "moves a colliding port that an override file sets to a free port of the machine",
@@ -94,6 +100,29 @@ EXAMPLES = (
                 "    image: nginx\n"
                 '    ports: ["53:53", "127.0.0.2:8053:80"]\n'
             )
+        },
+    ),
+    Example(
+        "an override's port moves to a free one of its range",
+        {
+            "compose.yaml": (
+                "services:\n"
+                "  web:\n"
+                "    image: nginx\n"
+                '    ports: ["8080:80"]\n'
+                "  admin:\n"
+                "    image: adminer\n"
+                '    ports: ["8081:8080"]\n'
+            ),
+            "compose.override.yaml": ('services:\n  admin:\n    ports: !override ["8080:8080"]\n'),
+        },
+        expect=(("compose.override.yaml", 3, 23),),
+        config=(
+            "ranges:\n  web: {ports: 8000-8999, services: [web, admin]}\n"
+            "rules:\n  hardcoded-host-port: off\n"
+        ),
+        fixed={
+            "compose.override.yaml": ('services:\n  admin:\n    ports: !override ["8000:8080"]\n'),
         },
     ),
     Example(
@@ -144,25 +173,46 @@ def _map(projects: list[Project]) -> HostPortMap:
     return host_map
 
 
-def _problem(collision: Collision, host: str | None) -> Problem:
-    later: _Key = collision.second.key
-    earlier: _Key = collision.first.key
+def _replicas(conflict: Conflict) -> Problem:
+    key: _Key = conflict.claim.key
+    binding = key.binding
+    message = (
+        f"{describe(binding)} of {key.service.name} has {key.service.replicas or 1} replicas: "
+        "every replica after the first needs the same host port"
+    )
+    return Problem(binding.source, message, key.project, key.service.name, binding=binding)
+
+
+def _also(others: list[_Key], rest: int) -> str:
+    """`; it also collides with a, b (stack s), c (stack t) and 1,994 other bindings`."""
+    if not others and not rest:
+        return ""
+    groups: list[tuple[str, list[str]]] = []
+    for key in others:
+        place = where(key.project)
+        if groups and groups[-1][0] == place:
+            groups[-1][1].append(key.service.name)
+        else:
+            groups.append((place, [key.service.name]))
+    text = ", ".join(f"{', '.join(names)} ({place})" for place, names in groups)
+    if rest:
+        noun = "binding" if rest == 1 else "bindings"
+        text = f"{text} and {rest:,} other {noun}" if text else f"{rest:,} other {noun}"
+    return f"; it also collides with {text}"
+
+
+def _problem(conflict: Conflict, host: str | None) -> Problem:
+    cause = conflict.cause
+    assert cause is not None
+    later: _Key = conflict.claim.key
+    earlier: _Key = cause.first.key
     binding = later.binding
     on_host = f" on host {host}" if host else ""
-    if later is earlier or collision.first is collision.second:
-        replicas = later.service.replicas or 1
-        message = (
-            f"{describe(binding)} of {later.service.name} has {replicas} replicas: "
-            "every replica after the first needs the same host port"
-        )
-        return Problem(
-            binding.source, message, later.project, later.service.name, host, binding=binding
-        )
-    start, end = collision.ports
+    start, end = cause.ports
     ports = str(start) if start == end else f"{start}-{end}"
     other = f"{earlier.service.name} ({where(earlier.project)})"
-    if collision.certain:
-        if collision.first.pool or collision.second.pool:
+    if cause.certain:
+        if cause.first.pool or cause.second.pool:
             message = f"{describe(binding)} of {later.service.name}: no free port left in the pool"
             message += f", {ports} is taken by {other}{on_host}"
         else:
@@ -177,34 +227,64 @@ def _problem(collision: Collision, host: str | None) -> Problem:
             "the pool still has free ports"
         )
         severity = Severity.WARNING
+    # The one named comes first; then the first of the others, wherever they are in the order.
+    partners = (c.second if c.first is conflict.claim else c.first for c in conflict.first)
+    shown = [earlier, *(p.key for p in partners if p is not cause.first)][:RELATED]
+    message += _also(shown[1:], conflict.count - len(shown))
     return Problem(
         binding.source,
         message,
         later.project,
         later.service.name,
         host,
-        (related(earlier.binding, earlier.project),),
+        tuple(related(key.binding, key.project) for key in shown),
         severity,
         # Only a port an override file sets is moved: base files are the team's plan.
-        fixable=binding.source.file in later.project.files[1:],
+        # Only a port an override file sets is moved, either side's: base files are the plan.
+        fixable=_in_override(later) or _in_override(earlier),
         binding=binding,
-        others=(earlier.binding,),
+        others=((earlier.project, earlier.binding),),
     )
 
 
+def _in_override(key: _Key) -> bool:
+    return key.binding.source.file in key.project.files[1:]
+
+
 def check(context: LintContext) -> Iterator[Problem]:
+    # Whether each binding a stack reports collides for certain there, by (project, binding).
+    reported: dict[tuple[int, int], bool] = {}
     for project in context.projects:
-        for collision in _map([project]).collisions():
-            yield _problem(collision, None)
+        for conflict in _map([project]).conflicts(RELATED):
+            if conflict.itself is not None:
+                yield _replicas(conflict)
+            if conflict.cause is not None:
+                key: _Key = conflict.claim.key
+                reported[id(project), id(key.binding)] = conflict.cause.certain
+                yield _problem(conflict, None)
     for (config, host), projects in context.workspace.hosts().items():
         members = config.hosts[host]
         projects = sorted(projects, key=lambda p: members.index(p.stack))
-        for collision in _map(projects).collisions():
-            if collision.first.key.project is collision.second.key.project:
-                continue  # reported once, for the stack itself
-            yield _problem(collision, host)
+        for conflict in _map(projects).conflicts(RELATED):
+            cause = conflict.cause
+            if cause is None:
+                continue
+            later: _Key = conflict.claim.key
+            if cause.first.key.project is later.project:
+                continue  # the stack's own conflict: reported once, for the stack itself
+            # A binding tells one story: its stack's, unless the host's is graver (a pool
+            # overlap in the stack, a sure collision on the host).
+            known = reported.get((id(later.project), id(later.binding)))
+            if known is not None and (known or not cause.certain):
+                continue
+            yield _problem(conflict, host)
 
 
 def fix(problem: Problem) -> Iterator[Action]:
+    """Move the reported binding if an override file sets it, else the other one."""
     assert problem.binding is not None
-    yield MoveHostPort(problem.project, problem.binding, problem.host)
+    if problem.binding.source.file in problem.project.files[1:]:
+        yield MoveHostPort(problem.project, problem.binding, problem.host)
+    else:
+        project, binding = problem.others[0]
+        yield MoveHostPort(project, binding, problem.host)
