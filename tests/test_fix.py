@@ -37,8 +37,8 @@ from conftest import FIXTURES
 from corpus_cases import Case, cases
 from oracle import compose_config, compose_ports
 
-from compose_ports import fix as fix_package
 from compose_ports.cli import main
+from compose_ports.fix import planning as fix_planning
 from compose_ports.fix import write as write_module
 
 FIX = FIXTURES / "fix"
@@ -470,9 +470,10 @@ def test_nothing_to_do_exits_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert tree(copy) == before
 
 
-def test_an_unreadable_project_exits_2_and_the_others_are_still_fixed(
+def test_an_unreadable_project_stops_fix_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """All or nothing: an input that cannot be read is a one-line error, and nothing changes."""
     copy = tmp_path / "repo"
     (copy / ".git").mkdir(parents=True)
     (copy / "broken").mkdir()
@@ -482,17 +483,12 @@ def test_an_unreadable_project_exits_2_and_the_others_are_still_fixed(
         'services:\n  web:\n    image: nginx\n    ports:\n      - "8080:80"\n'
     )
     before = tree(copy)
-    for args in ("--diff", "--check"):
-        result = run_fix(monkeypatch, copy, args)
+    for args in (("--diff",), ("--check",), ()):
+        result = run_fix(monkeypatch, copy, *args)
         assert result.exit_code == 2, (args, result.stderr)
         assert "broken/compose.yaml" in result.stderr
+        assert result.stdout == ""
         assert tree(copy) == before
-    result = run_fix(monkeypatch, copy)
-    assert result.exit_code == 2, result.stderr
-    assert "broken/compose.yaml" in result.stderr
-    after = tree(copy)
-    assert after["broken/compose.yaml"] == before["broken/compose.yaml"]
-    assert "${WEB_PORT:-8080}:80" in after["good/compose.yaml"].decode()
 
 
 def test_env_file_gets_the_new_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -530,6 +526,10 @@ LOADED = [c for c in cases() if c.ok]
 def corpus_scratch(case: Case, tmp_path: Path) -> Path:
     copy = tmp_path / case.name
     shutil.copytree(case.directory, copy, symlinks=True)
+    # The shared corpus is read-only; a checkout people fix is theirs to write.
+    for path in (copy, *copy.rglob("*")):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
     for stub in case.stubs:
         (copy / stub).parent.mkdir(parents=True, exist_ok=True)
         (copy / stub).touch()
@@ -645,14 +645,14 @@ def test_a_file_changed_after_it_was_read_is_not_overwritten(
 ) -> None:
     root = _repository(tmp_path, "mine", "theirs")
     edited = SIMPLE + "  # someone's edit, saved while fix was thinking\n"
-    planned = fix_package.plan
+    planned = fix_planning.plan
 
     def plan(*args: Any, **kwargs: Any) -> Any:
         result = planned(*args, **kwargs)
         (root / "theirs" / "compose.yaml").write_text(edited)
         return result
 
-    monkeypatch.setattr(fix_package, "plan", plan)
+    monkeypatch.setattr(fix_planning, "plan", plan)
     result = run_fix(monkeypatch, root)
     assert result.exit_code == 2, result.stderr
     assert (root / "theirs" / "compose.yaml").read_text() == edited

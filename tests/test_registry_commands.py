@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -52,21 +53,55 @@ def test_env_writes_the_environment_file(orchestra: Path) -> None:
     values = dict(
         line.split("=", 1) for line in (orchestra / ".env.development").read_text().splitlines()
     )
-    # Each port plus the development offset (1000) ...
-    assert values["POSTGRES_PORT"] == "6432"
-    assert values["DEVELOPMENT_POSTGRES_PORT"] == "6433"
-    assert values["API_PORT"] == "9000"
-    assert values["DEVELOPMENT_API_PORT"] == "9010"
-    # ... unless that collides on the host: then the next free one, and said.
-    assert values["PERSONAS_PORT"] == "9001"
-    assert values["DOCKER_API_PORT"] == "9011"
-    assert "PERSONAS_PORT=9001 moved" in result.output
+    # The development offset (1000) would take the api's 8000 out of the api range 8000-8999:
+    # the lowest port of the range above it that the registry gives nobody else (8001-8003 are
+    # registered) and nothing else on the host takes.
+    assert values["API_PORT"] == "8004"
+    assert "API_PORT=8004: moved, the offset takes it out of the api range 8000-8999" in (
+        result.output
+    )
+    # Where the offset keeps the policy, the value is the port plus the offset.
+    assert values["NGINX_80_PORT"] == "1080"
+    assert values["FLUENTD_PORT"] == "25224"
+    # No value leaves its service's range, nor takes a port the registry gives another service.
+    ranges = {"API": (8000, 8999), "POSTGRES": (5000, 5999), "REDIS": (6000, 6999)}
+    for name, value in values.items():
+        for prefix, (low, high) in ranges.items():
+            if name.startswith((prefix, f"DEVELOPMENT_{prefix}")):
+                assert low <= int(value) <= high, (name, value)
+    assert values["PERSONAS_PORT"] not in {"8000", "8001", "8002", "8003", "8006", "8080"}
     assert len(set(values.values()) - {"25224"}) == len(values) - 2  # tcp and udp may share
     # A second run adds nothing and changes nothing.
     before = (orchestra / ".env.development").read_bytes()
     again = run("env", "--host", "dev-laptop", "--environment", "development")
     assert "0 added" in again.output
     assert (orchestra / ".env.development").read_bytes() == before
+
+
+def test_env_values_add_no_range_or_conflict_finding(orchestra: Path) -> None:
+    assert run("fix").exit_code == 1
+    assert run("env", "--host", "dev-laptop", "--environment", "development").exit_code == 0
+
+    def findings(*args: str) -> list[tuple[str, str | None]]:
+        output = run("lint", "--format", "json", "--select", "CP101,CP201", *args).output
+        report = json.loads(output)
+        return sorted(
+            (f["code"], f["service"])
+            for f in report["findings"]
+            if f["code"] == "CP201" or f["host"] == "dev-laptop"
+        )
+
+    without = findings()
+    with_env = findings("--env-file", ".env.development")
+    assert set(with_env) <= set(without), set(with_env) - set(without)
+
+
+def test_env_names_the_known_environments_of_an_unknown_one(orchestra: Path) -> None:
+    result = run("env", "--host", "dev-laptop", "--environment", "develop")
+    assert result.exit_code == 2
+    assert "no environment named 'develop'" in result.output
+    assert "(known: development)" in result.output
+    assert not (orchestra / ".env.develop").exists()
 
 
 def test_env_keeps_existing_lines(orchestra: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,37 @@ def test_rule_examples(rule: Rule, example: Example, tmp_path: Path) -> None:
     ]
     assert found == list(example.expect)
     assert all(f.code == rule.CODE and f.rule == rule.NAME for f in result.findings)
+
+
+FIXED = [(rule, example) for rule, example in CASES if example.fixed is not None]
+
+
+@pytest.mark.parametrize(("rule", "example"), FIXED, ids=[f"{r.CODE}-{e.name}" for r, e in FIXED])
+def test_rule_fix_examples(
+    rule: Rule, example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An example that shows its fix is what the rule's FIX command writes, then has no finding."""
+    assert rule.FIX is not None and example.fixed is not None
+    _write(example, tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if "PORT" in name.upper() or name.startswith("COMPOSE_"):
+            monkeypatch.delenv(name)
+    command = rule.FIX.command.split()[1:]
+    result = CliRunner().invoke(main, [*command, *(example.args or ["."])])
+    assert result.exit_code == 1, result.output
+    for name, text in example.fixed.items():
+        assert (tmp_path / name).read_text() == text, name
+    options = LoadOptions(environ={}, cwd=str(tmp_path))
+    workspace = load_workspace(list(example.args) or ["."], options)
+    assert lint(workspace, chosen_rules([rule.CODE])).findings == ()
+
+
+def test_fixable_rules_show_their_fix() -> None:
+    """Fixit's way: a rule whose FIX is set shows it on an example (its docs and its test)."""
+    for rule in RULES:
+        shown = any(e.fixed is not None for e in rule.EXAMPLES)
+        assert shown == (rule.FIX is not None), rule.CODE
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.CODE for r in RULES])

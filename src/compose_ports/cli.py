@@ -55,31 +55,25 @@ def _workspace(
     config_file: str | None,
     keep_text: bool = False,
 ) -> Any:
-    from compose_ports.loading import LoadOptions
     from compose_ports.workspace import load_workspace
 
     if files and paths:
         raise click.UsageError("give either PATH arguments or -f files, not both")
-    options = LoadOptions(
-        files=files,
-        env_files=env_files,
-        project_directory=project_directory,
-        project_name=project_name,
-        profiles=profiles,
-        environ=dict(os.environ),
-        cwd=os.getcwd(),
-    )
+    options = _load_options(files, env_files, project_directory, project_name, profiles)
     return load_workspace(paths, options, config_file, keep_text=keep_text)
 
 
-def _print_errors(workspace: Any) -> None:
-    from compose_ports.reporters.common import display_path
+def _print_errors(workspace: Any, kinds: tuple[str, ...] = ("read", "port", "variable")) -> None:
+    """The files a scan skipped, as notes (no exit code of their own), then every error of
+    these kinds (exit code 2), one line each."""
+    from compose_ports.reporters.common import display_path, error_line
+    from compose_ports.workspace import all_diagnostics
 
-    for error in workspace.errors:
-        where = display_path(error.file) if error.file else ""
-        if where and error.line:
-            where = f"{where}:{error.line}:{error.column}"
-        click.echo(f"{where}: {error.message}" if where else error.message, err=True)
+    for note in workspace.notes:
+        click.echo(f"note: {display_path(note.file)}: {note.message}", err=True)
+    lines = [error_line(d) for d in all_diagnostics(workspace) if d.kind in kinds]
+    for line in dict.fromkeys(lines):
+        click.echo(line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,7 +110,8 @@ def map_command(output_format: str, **kwargs: Any) -> None:
             _write(reporter.render_parts(projects), None)
         else:
             click.echo(reporter.render(projects), nl=False)
-    _print_errors(workspace)
+    # The map shows each project's own errors; what it cannot show goes to stderr.
+    _print_errors(workspace, kinds=("read",))
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)
 
@@ -187,6 +182,8 @@ def lint_command(
         parts = reporter.render_parts(result.findings, context)
     else:
         parts = [reporter.render(result.findings, context)]
+    for skipped in workspace.notes:
+        click.echo(f"note: {display_path(skipped.file)}: {skipped.message}", err=True)
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
         click.echo(f"note: {_relative_note(note)}", err=True)
     _write(parts, output)
@@ -313,127 +310,62 @@ def fix_command(
     `--env-file FILE` is read as Compose reads it, and the new variables are appended to it with
     their current values (a missing FILE is created; existing lines are never changed).
     """
-    from pathlib import Path
-
-    from compose_ports import fix
-    from compose_ports.fix.write import write_atomic
+    from compose_ports.fix import unified_diff
+    from compose_ports.fix.pipeline import FixRequest, run
     from compose_ports.reporters.common import display_path
-    from compose_ports.workspace import load_workspace
 
-    env_targets = [Path(e) for e in kwargs["env_files"]]
-    kwargs["env_files"] = tuple(str(e) for e in env_targets if e.exists())
-    workspace = _workspace(**kwargs, keep_text=True)
-    failed = False
-    for error in (*workspace.errors, *_read_errors(workspace)):
-        click.echo(error, err=True)
-        failed = True
-    remap_plan = None
-    if remap:
-        from compose_ports.fix import remap as remapping
-
-        in_use: set[int] = set()
-        if live:
-            from compose_ports.live import ports_in_use
-
-            in_use = ports_in_use()
-        remap_plan = remapping.plan(workspace, host, in_use)
-        for note in remap_plan.unresolved:
-            click.echo(_relative_note(note), err=True)
-    elif host or live:
+    if (host or live) and not remap:
         raise click.UsageError("--host and --live go with --remap")
-    # File arguments are triggers; fix then edits only them (as pre-commit expects), except
-    # with --remap, whose moves belong to override files wherever they are.
-    given = {
-        os.path.normpath(os.path.join(os.getcwd(), p)) for p in kwargs["paths"] if os.path.isfile(p)
-    }
-    fix_plan = fix.plan(workspace, remap_plan, only=given or None if not remap else None)
-    for note in fix_plan.notes:
+    if kwargs["files"] and kwargs["paths"]:
+        raise click.UsageError("give either PATH arguments or -f files, not both")
+    request = FixRequest(
+        paths=kwargs["paths"],
+        options=_load_options(**kwargs),
+        config_file=kwargs["config_file"],
+        remap=remap,
+        host=host,
+        live=live,
+        write=not (show_diff or check),
+    )
+    outcome = run(request, display_path)
+    for note in outcome.notes:
         click.echo(_relative_note(note), err=True)
-    if fix_plan.texts:
-        from compose_ports.loading import LoadOptions
-
-        options = LoadOptions(
-            files=kwargs["files"],
-            env_files=kwargs["env_files"],
-            project_directory=kwargs["project_directory"],
-            project_name=kwargs["project_name"],
-            profiles=kwargs["profiles"],
-            environ=dict(os.environ),
-            cwd=os.getcwd(),
-        )
-        assert workspace.cache is not None
-        after = load_workspace(
-            kwargs["paths"],
-            options,
-            kwargs["config_file"],
-            cache=workspace.cache.replaced(fix_plan.texts),
-        )
-        problem = fix.difference(
-            fix.meaning(workspace.projects, remap_plan), fix.meaning(after.projects, remap_plan)
-        )
-        if problem is not None:
-            files = ", ".join(display_path(f) for f in fix_plan.changed)
-            click.echo(
-                f"{files}: not fixed: the rewrite would change what Compose publishes: {problem}",
-                err=True,
-            )
-            sys.exit(EXIT_ERROR)
-    if show_diff or check:
-        for file in fix_plan.changed:
-            shown = display_path(file)
-            if show_diff:
-                original = workspace.cache.text(file)  # type: ignore[union-attr]
-                click.echo(fix.unified_diff(original, fix_plan.texts[file], shown), nl=False)
-            else:
-                click.echo(f"would fix {shown}")
-        unresolved = bool(remap_plan and remap_plan.unresolved)
-        sys.exit(EXIT_ERROR if failed else (1 if fix_plan.texts or unresolved else 0))
-    written = 0
-    done: set[str] = set()
-    for file in fix_plan.changed:
-        try:
-            write_atomic(
-                Path(file),
-                fix.encoded(workspace, file, fix_plan.texts[file]),
-                fix.original_bytes(workspace, file),
-            )
-        except Exception as exc:  # ComposePortsError: reported, and the other files still fixed
-            click.echo(f"{display_path(file)}: {getattr(exc, 'message', exc)}", err=True)
-            failed = True
-            continue
-        written += 1
-        done.add(file)
+    for file, (original, new) in outcome.planned.items():
+        if show_diff:
+            click.echo(unified_diff(original, new, display_path(file)), nl=False)
+        elif check:
+            click.echo(f"would fix {display_path(file)}")
+    for file in outcome.written:
         click.echo(f"fixed {display_path(file)}")
-    # Only the variables of files that were really rewritten go to the env file.
-    variables = {
-        name: value
-        for name, value in fix_plan.variables.items()
-        if fix_plan.variable_files.get(name) in done
-    }
-    for target in env_targets:
-        added = fix.append_env(target, variables)
-        if added:
-            click.echo(f"added {', '.join(added)} to {display_path(str(target.resolve()))}")
-    if failed:
+    for target, added in outcome.env_added:
+        click.echo(f"added {', '.join(added)} to {display_path(target)}")
+    for error in outcome.errors:
+        click.echo(error, err=True)
+    if outcome.errors:
         sys.exit(EXIT_ERROR)
-    unresolved = bool(remap_plan and remap_plan.unresolved)
-    sys.exit(1 if written or unresolved else 0)
+    changed = outcome.written if request.write else outcome.planned
+    sys.exit(1 if changed or outcome.unresolved else 0)
 
 
-def _read_errors(workspace: Any) -> list[str]:
-    from compose_ports.reporters.common import display_path
+def _load_options(
+    files: tuple[str, ...],
+    env_files: tuple[str, ...],
+    project_directory: str | None,
+    project_name: str | None,
+    profiles: tuple[str, ...],
+    **_: Any,
+) -> Any:
+    from compose_ports.loading import LoadOptions
 
-    lines = []
-    for project in workspace.projects:
-        for d in project.diagnostics:
-            if d.kind == "read":
-                where = display_path(d.file) if d.file else ""
-                lines.append(
-                    f"{where}:{d.line}:{d.column}: {d.message}"
-                    if d.line
-                    else f"{where}: {d.message}"
-                )
-    return list(dict.fromkeys(lines))
+    return LoadOptions(
+        files=files,
+        env_files=env_files,
+        project_directory=project_directory,
+        project_name=project_name,
+        profiles=profiles,
+        environ=dict(os.environ),
+        cwd=os.getcwd(),
+    )
 
 
 def _relative_note(note: str) -> str:
@@ -506,27 +438,41 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
     The file is the environment's `file` in the config (default `.env.<environment>`, beside the
     config). Existing keys, lines and comments are never changed; missing keys are appended.
     """
+    from pathlib import Path
+
     from compose_ports import envfiles
-    from compose_ports.fix import append_env
+    from compose_ports.errors import ComposePortsError
+    from compose_ports.fix import envfile, readers
     from compose_ports.reporters.common import display_path
 
     workspace = _workspace(**kwargs)
-    config = _config_for(workspace, host)
-    if environment not in config.environments:
-        click.echo(
-            f"note: environment {environment!r} is not in the config: offset 0, "
-            f"file .env.{environment}",
-            err=True,
-        )
-    env_plan = envfiles.plan(workspace, config, host, environment)
-    added = append_env(env_plan.path, env_plan.values, ordered=True)
-    for name in env_plan.moved:
-        click.echo(f"note: {name}={env_plan.values[name]} moved to avoid a collision on {host}")
-    shown = display_path(str(env_plan.path))
-    click.echo(f"{shown}: {len(added)} added, {len(env_plan.values) - len(added)} already there")
     _print_errors(workspace)
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)
+    config = _config_for(workspace, host)
+    if environment not in config.environments:
+        known = ", ".join(sorted(config.environments)) or "none"
+        click.echo(
+            f"{display_path(str(config.path))}: no environment named {environment!r} in "
+            f"env.environments (known: {known})",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    env_plan = envfiles.plan(workspace, config, host, environment)
+    root = readers.repository(kwargs["paths"], kwargs["files"], workspace, os.getcwd())
+    shown = display_path(str(env_plan.path))
+    reason = envfile.check_env_target(Path(env_plan.path), root)
+    if reason is not None:
+        click.echo(f"{shown}: {reason}", err=True)
+        sys.exit(EXIT_ERROR)
+    try:
+        added = envfile.append_env(env_plan.path, env_plan.values, ordered=True, repository=root)
+    except ComposePortsError as exc:
+        click.echo(f"{shown}: {exc.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    for name, why in env_plan.moved.items():
+        click.echo(f"note: {name}={env_plan.values[name]}: moved, {why}")
+    click.echo(f"{shown}: {len(added)} added, {len(env_plan.values) - len(added)} already there")
 
 
 @main.command("suggest")
@@ -548,6 +494,9 @@ def suggest_command(
     from compose_ports.suggest import suggest
 
     workspace = _workspace(paths, (), (), None, None, (), config_file)
+    _print_errors(workspace)
+    if workspace.has_errors:
+        sys.exit(EXIT_ERROR)
     projects = _on_host(workspace, host)
     config = _config_for(workspace, host) if host else _any_config(workspace)
     if category and (config is None or not any(r.name == category for r in config.ranges)):

@@ -28,8 +28,10 @@ class LintResult(NamedTuple):
     errors: tuple[str, ...]  # `path:line:col: message` lines: bad input, exit code 2
     files_read: int
     files_unreadable: int
-    # With `fixes=True`: the rule and problem of every fixable finding, for `fix`.
+    # With `fixes=True`: the rule and problem of every fixable finding, for `fix`; and of
+    # every finding a fixable rule cannot fix, for `fix` to say why.
     fixes: tuple[tuple[Rule, Problem], ...] = ()
+    unfixed: tuple[tuple[Rule, Problem], ...] = ()
 
 
 def chosen_rules(selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> list[Rule]:
@@ -50,6 +52,7 @@ def lint(
     context = LintContext(workspace)
     findings: list[Finding] = []
     fixable: list[tuple[Rule, Problem]] = []
+    unfixed: list[tuple[Rule, Problem]] = []
     seen: set[tuple] = set()
     comments = _Comments(workspace.cache)
     for rule in rules:
@@ -58,6 +61,10 @@ def lint(
             finding = _finding(rule, problem, context)
             if finding is None or comments.suppressed(finding):
                 continue
+            if fixes and rule.FIX is not None:
+                # Every stack's own problem, even where the finding is shown once: a fix
+                # must be right for each stack that reads the file.
+                (fixable if finding.fix is not None else unfixed).append((rule, problem))
             key = (
                 finding.code,
                 finding.file,
@@ -72,8 +79,6 @@ def lint(
                 continue
             seen.add(key)
             findings.append(finding)
-            if fixes and finding.fix is not None:
-                fixable.append((rule, problem))
     if triggers is not None:
         findings = _involving(findings, triggers, workspace)
     findings.sort(key=Finding.sort_key)
@@ -86,7 +91,9 @@ def lint(
     )
     files = {f for p in workspace.projects for f in p.files}
     unreadable = {d.file for d in diagnostics if d.file in files}
-    return LintResult(tuple(findings), errors, len(files), len(unreadable), tuple(fixable))
+    return LintResult(
+        tuple(findings), errors, len(files), len(unreadable), tuple(fixable), tuple(unfixed)
+    )
 
 
 def _finding(rule: Rule, problem: Problem, context: LintContext) -> Finding | None:

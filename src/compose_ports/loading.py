@@ -38,11 +38,12 @@ from compose_ports.ports import (
     missing_target_error,
     parse_item,
     spec_key,
+    split_host_part,
     unicity_key,
     unique_items_error,
 )
-from compose_ports.yamlread import (
 from compose_ports.readfile import read_bytes
+from compose_ports.yamlread import (
     YMap,
     YSeq,
     YStr,
@@ -87,7 +88,7 @@ class _Problems:
         self.add(Diagnostic(exc.file, exc.line, exc.column, exc.message, kind, service))
 
     def duplicate(self, service: str, earlier: Any, later: Any) -> None:
-        kept, repeat = source_of(earlier), source_of(later)
+        kept, repeat = _host_source(earlier), _host_source(later)
         if kept is not None and repeat is not None and kept != repeat:
             entry = Duplicate(repeat, kept)
             entries = self.duplicates.setdefault(service, [])
@@ -672,6 +673,15 @@ class _Failed:
         return Diagnostic(self.src.file, self.src.line, self.src.column, message, "port", service)
 
 
+def _host_source(item: Any) -> Source | None:
+    """Where an entry's host port is written: `published` in long syntax, as a binding's."""
+    if isinstance(item, _Entry):
+        item = item.item
+    if isinstance(item, dict):
+        return source_of(item.get("published")) or source_of(item)
+    return source_of(item)
+
+
 def _first_key(item: Any) -> str:
     return _entry_key(item) if isinstance(item, _Entry) else unicity_key(item)
 
@@ -923,30 +933,11 @@ def _raw_text(value: Any) -> str:
 
 def _host_part(text: str) -> str:
     """The host-port part of a short-syntax entry, `${...}` left whole: `IP:HOST:CONTAINER`."""
-    parts: list[str] = []
-    depth = 0
-    current = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "$" and text.startswith("${", i):
-            depth += 1
-            current.append("${")
-            i += 2
-            continue
-        if ch == "}" and depth:
-            depth -= 1
-        if ch == ":" and not depth:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    if len(parts) == 1:
+    _, host, after = split_host_part(text)
+    if not after:
         # The whole mapping may come from one variable (`${SPEC:-127.0.0.1:8080:80}`).
-        return parts[0] if parts[0].startswith("${") and parts[0].endswith("}") else ""
-    return parts[-2]
+        return host if host.startswith("${") and host.endswith("}") else ""
+    return host
 
 
 def _mark_shared(services: list[Service]) -> list[Service]:

@@ -8,7 +8,6 @@ itself is read and checked by `config`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from compose_ports.config import Config, PortRange, matches_any, parse_port_range
 
@@ -77,14 +76,3 @@ def offset(config: Config | None, environment: str | None) -> int:
         return 0
     spec = config.environments.get(environment)
     return spec.offset if spec is not None else 0
-
-
-def rule_options(config: Config | None, names: tuple[str, ...]) -> dict[str, Any]:
-    """What the config sets for a rule (under its name or its code), severity aside."""
-    if config is None:
-        return {}
-    for key in names:
-        setting = config.rules.get(key)
-        if isinstance(setting, Mapping):
-            return {k: v for k, v in setting.items() if k != "severity"}
-    return {}

@@ -820,3 +820,40 @@ def unique_items_error(items: Sequence[object]) -> PortError | None:
 
 def _duplicates(first: int, second: int) -> PortError:
     return PortError(f"items at {first} and {second} are equal", stage=SCHEMA_LIST)
+
+
+def split_host_part(text: str) -> tuple[str, str, str]:
+    """A short-syntax entry as written: (what precedes the host port, the host port, the rest).
+
+    `127.0.0.1:8080:80/tcp` -> ("127.0.0.1:", "8080", ":80/tcp"); colons inside `${...}` do not
+    split, so `${P:-8080}:80` has the host part `${P:-8080}`. An entry with no colon is all
+    host part: ("", text, ""), which is what a whole mapping from one variable
+    (`${SPEC:-127.0.0.1:8080:80}`) needs; a container-only `80` is for the caller to tell.
+    """
+    if "${" not in text:
+        # No variable: the colons all split (the common case, read for every port).
+        head, colon, container = text.rpartition(":")
+        if not colon:
+            return "", text, ""
+        before, colon, host = head.rpartition(":")
+        return before + colon, host, ":" + container
+    parts: list[str] = []
+    depth = 0
+    start = index = 0
+    while index < len(text):
+        if text.startswith("${", index):
+            depth += 1
+            index += 2
+            continue
+        char = text[index]
+        if char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth:
+            parts.append(text[start:index])
+            start = index + 1
+        index += 1
+    parts.append(text[start:])
+    if len(parts) < 2:
+        return "", text, ""
+    before = "".join(f"{part}:" for part in parts[:-2])
+    return before, parts[-2], ":" + parts[-1]

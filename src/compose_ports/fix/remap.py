@@ -1,212 +1,241 @@
-"""`fix --remap`: resolve what override files break, in the override files only.
+"""`fix --remap`: what override files break, fixed in the override files, finding by finding.
 
-For every service that a later file of a stack (an override) gives ports:
-- when the override re-publishes a container port that an earlier file already publishes
-  (override-appends-ports), its `ports` gets `!override`, so the earlier host port stops being
-  published; the earlier file's entries for other container ports, which the override did not
-  mean to replace, are copied into the override's list so they stay published;
-- an override port that still collides with something on the same host moves to a free port:
-  the lowest free one in the service's policy range, else the earlier port plus the environment's
-  offset from the config, else the lowest free port above 1023 outside the ephemeral range.
-  Free means bound by no stack on the same host, not given to another service by the registry,
-  and, with `--live`, not in use on this machine. The same input always gives the same ports.
+Two kinds of findings lead here, each through its rule's fix:
+- override-appends-ports (CP103): the override's `ports` gets `!override`, so that the earlier
+  files' entries the finding names stop being published; the earlier files' other entries are
+  copied into the override's list so that they stay published;
+- host-port-conflict (CP101) on a port an override file sets: once the `!override` drops are
+  made, a port that still collides moves to a free port of its machine: the lowest free one in
+  the service's policy range, else the earlier port plus the environment's offset, else the
+  lowest free port above 1023 below (or above) the ephemeral range. Free means bound by no
+  stack on the same machine, not given to another service by the registry, and with `--live`
+  not in use here. The same input always gives the same ports.
 
-Base files are never edited. What cannot be resolved is reported, with the reason.
+Nothing else is touched: an override entry no rule flags stays as it is. What cannot be done
+safely is reported with the reason, and the rest still done.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
+from compose_ports import policy
 from compose_ports.config import Config
+from compose_ports.fix.readers import Reader
 from compose_ports.hostmap import Claim, HostPortMap, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
-from compose_ports.rules.base import LintContext
-from compose_ports.workspace import Workspace
-
-EPHEMERAL = (32768, 60999)
+from compose_ports.rules.base import MoveHostPort, ReplaceEarlierPorts, where
+from compose_ports.workspace import Workspace, project_key
 
 
-@dataclass(frozen=True)
-class Replace:
-    """Tag one service's ports list in an override file with `!override`, copying some entries."""
+class Override(NamedTuple):
+    """One service's `ports` in one override file, tagged `!override`."""
 
     project: Project
     service: Service
     file: str
-    copied: tuple[PortBinding, ...]  # earlier files' entries that must stay published
-    dropped: tuple[PortBinding, ...]  # earlier files' entries the override replaces
+    dropped: tuple[PortBinding, ...]  # what the findings say stops being published
+    copied: tuple[PortBinding, ...]  # the earlier files' other entries, written again
 
 
-@dataclass
-class RemapPlan:
-    replaces: list[Replace] = field(default_factory=list)
-    ports: dict[Source, int] = field(default_factory=dict)  # override scalar -> new host port
-    unresolved: list[str] = field(default_factory=list)
+class RemapPlan(NamedTuple):
+    overrides: list[Override]
+    moves: dict[Source, int]  # an override's host-port scalar -> its new port
+    unresolved: list[str]
 
 
-def _later(project: Project, binding: PortBinding) -> bool:
-    return bool(project.files) and binding.source.file in project.files[1:]
+def plan(
+    workspace: Workspace,
+    replaces: Sequence[ReplaceEarlierPorts],
+    moves: Sequence[MoveHostPort],
+    readers: Mapping[str, list[Reader]],
+    in_use: Iterable[int] = (),
+) -> RemapPlan:
+    unresolved: list[str] = []
+    overrides = _overrides(replaces, readers, unresolved)
+    dropped = {project_key(o.project): {b.source for b in o.dropped} for o in overrides}
+    chosen: dict[Source, int] = {}
+    live = set(in_use)
+    wanted = {(project_key(m.project), m.binding.source) for m in moves}
+    for move in sorted(moves, key=lambda m: (m.binding.source, project_key(m.project))):
+        source = move.binding.source
+        if source in chosen:
+            continue
+        reason = _unmovable(move, readers, wanted)
+        if reason is None:
+            port = _free_port(workspace, move, dropped, chosen, live)
+            if port is None:
+                continue  # it no longer collides once the drops are made
+            if port < 0:
+                reason = f"no free host port found for {move.binding.service}"
+            else:
+                chosen[source] = port
+                continue
+        unresolved.append(f"{_where(move.binding)}: not moved: {reason}")
+    return RemapPlan(overrides, chosen, unresolved)
 
 
-def _hosts(workspace: Workspace, project: Project, only: str | None) -> list[list[Project]]:
-    """The projects that share a machine with project (itself included), per host."""
+def _overrides(
+    replaces: Sequence[ReplaceEarlierPorts],
+    readers: Mapping[str, list[Reader]],
+    unresolved: list[str],
+) -> list[Override]:
+    grouped: dict[tuple[str, str, str], list[ReplaceEarlierPorts]] = {}
+    for action in replaces:
+        key = (project_key(action.project), action.binding.service, action.binding.source.file)
+        grouped.setdefault(key, []).append(action)
+    overrides: list[Override] = []
+    for (_, name, file), actions in sorted(grouped.items()):
+        project = actions[0].project
+        service = next(s for s in project.services if s.name == name)
+        files = project.files
+        problem = None
+        if any(b.source.file not in files for b in service.ports):
+            problem = "some of its ports come through extends or include"
+        elif file not in files[1:]:
+            problem = "the entry is not in an override file of the stack"
+        else:
+            problem = _shared_override(project, name, file, readers, grouped)
+        if problem is not None:
+            unresolved.append(
+                f"{file}: {name}'s ports not tagged !override ({where(project)}): {problem}"
+            )
+            continue
+        limit = files.index(file)
+        earlier = [b for b in service.ports if files.index(b.source.file) < limit]
+        gone = {b.source for a in actions for b in a.dropped}
+        dropped = tuple(b for b in earlier if b.source in gone)
+        copied = tuple(b for b in earlier if b.source not in gone)
+        overrides.append(Override(project, service, file, dropped, copied))
+    return overrides
+
+
+def _shared_override(
+    project: Project,
+    service: str,
+    file: str,
+    readers: Mapping[str, list[Reader]],
+    grouped: Mapping[tuple[str, str, str], object],
+) -> str | None:
+    """Another stack reads the override too: `!override` must be right for it as well."""
+    for reader in readers.get(file, []):
+        other = reader.project
+        if (
+            project_key(other) == project_key(project)
+            or (project_key(other), service, file) in grouped
+        ):
+            continue
+        found = next((s for s in other.services if s.name == service), None)
+        if found is None or file not in other.files:
+            continue
+        limit = other.files.index(file)
+        if any(
+            b.source.file not in other.files or other.files.index(b.source.file) < limit
+            for b in found.ports
+        ):
+            return f"{where(other)} reads it too, and there it has no such finding"
+    return None
+
+
+def _unmovable(
+    move: MoveHostPort, readers: Mapping[str, list[Reader]], wanted: set[tuple[str, Source]]
+) -> str | None:
+    binding = move.binding
+    if binding.origin is Origin.ENVIRONMENT:
+        return f"{binding.variable} is set in the environment or an env file; change it there"
+    if binding.host_range is None or binding.is_pool or binding.spec.count > 1:
+        return "only a single host port is moved, not a range"
+    for reader in readers.get(binding.source.file, []):
+        key = project_key(reader.project)
+        if key == project_key(move.project) or (key, binding.source) in wanted:
+            continue
+        if any(b.source == binding.source for b in reader.project.bindings):
+            return f"{where(reader.project)} reads it too, and there it does not collide"
+    return None
+
+
+def _free_port(
+    workspace: Workspace,
+    move: MoveHostPort,
+    dropped: Mapping[str, set[Source]],
+    chosen: Mapping[Source, int],
+    live: set[int],
+) -> int | None:
+    """The port to move to; None when the binding no longer collides; -1 when none is free."""
+    binding, project = move.binding, move.project
+    maps = [
+        _machine(members, binding, dropped, chosen)
+        for members in _machines(workspace, project, move.host)
+    ]
+    mine = claim_for(binding)
+    assert mine is not None and binding.host_range is not None
+    start = binding.host_range[0]
+    if all(not m.overlapping(mine) for m in maps) and start not in live:
+        return None
+    config = workspace.config_of(project)
+    service = next(s for s in project.services if s.name == binding.service)
+    exclude = policy.registered_to_others(config, service.name) | live
+    base = _base_port(service, project, binding) or start
+    port = _lowest(maps, binding, exclude, config, service, project, base)
+    return -1 if port is None else port
+
+
+def _machines(workspace: Workspace, project: Project, host: str | None) -> list[list[Project]]:
+    """The projects that share a machine with project (itself included), per machine."""
     groups = [
         members
-        for (config, host), members in workspace.hosts().items()
-        if project in members and (only is None or host == only)
+        for (_, name), members in workspace.hosts().items()
+        if project in members and (host is None or name == host)
     ]
     return groups or [[project]]
 
 
-def _in_scope(workspace: Workspace, project: Project, only: str | None) -> bool:
-    if len(project.files) < 2:
-        return False
-    if only is None:
-        return True
-    config = workspace.config_of(project)
-    return config is not None and only in config.hosts_of(project.stack)
-
-
-def plan(workspace: Workspace, host: str | None = None, in_use: Iterable[int] = ()) -> RemapPlan:
-    result = RemapPlan()
-    context = LintContext(workspace)
-    live = set(in_use)
-    chosen: dict[int, Source] = {}
-    for project in workspace.projects:
-        if not _in_scope(workspace, project, host):
-            continue
-        config = workspace.config_of(project)
-        for service in project.active_services:
-            overrides = [b for b in service.ports if _later(project, b)]
-            if not overrides:
-                continue
-            earlier = [b for b in service.ports if not _later(project, b)]
-            covered = {(b.spec.target, b.spec.protocol.lower()) for b in overrides}
-            dropped = tuple(
-                b for b in earlier if (b.spec.target, b.spec.protocol.lower()) in covered
-            )
-            if dropped:
-                files = {b.source.file for b in overrides}
-                if len(files) > 1:
-                    result.unresolved.append(
-                        f"{service.name} ({_name(project)}): ports come from several override "
-                        "files; tag the list in the last one with !override by hand"
-                    )
-                    continue
-                copied = tuple(b for b in earlier if b not in dropped)
-                result.replaces.append(
-                    Replace(project, service, next(iter(files)), copied, dropped)
-                )
-            gone = {b.source for b in dropped}
-            for binding in overrides:
-                base = next(
-                    (b for b in earlier if b.spec.target == binding.spec.target and b.host_range),
-                    binding,
-                )
-                _move_if_colliding(
-                    result,
-                    context,
-                    workspace,
-                    project,
-                    service,
-                    binding,
-                    gone,
-                    host,
-                    config,
-                    live,
-                    chosen,
-                    base.host_range[0] if base.host_range else 0,
-                )
-    return result
-
-
-def _name(project: Project) -> str:
-    return f"stack {project.stack}" if project.stack else f"project {project.name}"
-
-
-def _move_if_colliding(
-    result: RemapPlan,
-    context: LintContext,
-    workspace: Workspace,
-    project: Project,
-    service: Service,
+def _machine(
+    members: list[Project],
     binding: PortBinding,
-    gone: set[Source],
-    host: str | None,
-    config: Config | None,
-    live: set[int],
-    chosen: dict[int, Source],
-    base_port: int,
-) -> None:
-    if binding.host_range is None or binding.is_pool:
-        return
-    maps = []
-    for members in _hosts(workspace, project, host):
-        host_map = HostPortMap()
-        for member in members:
-            for other in member.bindings:
-                if other.source in gone or other is binding or other.source == binding.source:
-                    continue
-                claim = claim_for(other)
-                if claim is not None:
-                    host_map.add(claim)
-        for port, source in chosen.items():
-            if source != binding.source:
-                host_map.add(_claim(port, binding))
-        maps.append(host_map)
-    mine = claim_for(binding)
-    assert mine is not None
-    start = binding.host_range[0]
-    if all(not m.overlapping(mine) for m in maps) and start not in live:
-        return
-    if binding.origin is Origin.ENVIRONMENT:
-        result.unresolved.append(
-            f"{_where(binding)}: {binding.variable} is set in the environment or an env file; "
-            "change its value there"
-        )
-        return
-    registered = {
-        port
-        for name, port in (config.registry_ports.items() if config else ())
-        if name != service.name
-    }
-    exclude = _Excluded(registered | live)
-    port = _free(maps, binding, exclude, context, project, service, config, base_port or start)
-    if port is None:
-        result.unresolved.append(f"{_where(binding)}: no free host port found for {service.name}")
-        return
-    result.ports[binding.source] = port
-    chosen[port] = binding.source
+    dropped: Mapping[str, set[Source]],
+    chosen: Mapping[Source, int],
+) -> HostPortMap:
+    host_map = HostPortMap()
+    for member in members:
+        gone = dropped.get(project_key(member), set())
+        for other in member.bindings:
+            if other.source in gone or other.source == binding.source or other.source in chosen:
+                continue
+            claim = claim_for(other)
+            if claim is not None:
+                host_map.add(claim)
+    for port in chosen.values():
+        host_map.add(Claim(None, binding.spec.protocol, binding.spec.host_ip, port, port, False))
+    return host_map
 
 
-class _Excluded:
-    def __init__(self, ports: set[int]) -> None:
-        self.ports = ports
+def _base_port(service: Service, project: Project, binding: PortBinding) -> int | None:
+    """The earlier files' port for the same container port: what an offset applies to."""
+    for other in service.ports:
+        if (
+            other.spec.target == binding.spec.target
+            and other.host_range is not None
+            and other.source.file not in project.files[1:]
+        ):
+            return other.host_range[0]
+    return None
 
-    def __contains__(self, port: object) -> bool:
-        return port in self.ports
 
-
-def _claim(port: int, binding: PortBinding) -> Claim:
-    return Claim(None, binding.spec.protocol, binding.spec.host_ip, port, port, False)
-
-
-def _free(
+def _lowest(
     maps: list[HostPortMap],
     binding: PortBinding,
-    exclude: _Excluded,
-    context: LintContext,
-    project: Project,
-    service: Service,
+    exclude: set[int],
     config: Config | None,
-    base_port: int,
+    service: Service,
+    project: Project,
+    base: int,
 ) -> int | None:
     protocol, ip = binding.spec.protocol, binding.spec.host_ip
 
     def lowest(start: int, end: int) -> int | None:
-        # The lowest port free on every host the stack runs on.
+        # The lowest port free on every machine the stack runs on.
         port = start
         while port <= end:
             found = [m.lowest_free(port, end, protocol, ip, exclude) for m in maps]
@@ -218,26 +247,29 @@ def _free(
             port = highest
         return None
 
-    category = context.category(service, project)
+    category = policy.category(config, service.name, service.image)
     if category is not None:
         port = lowest(category.start, category.end)
         if port is not None:
             return port
     offset = _offset(config, project)
     if offset:
-        base = base_port + offset
-        if 1024 <= base <= 65535 and lowest(base, base) == base:
-            return base
-    return lowest(1024, EPHEMERAL[0] - 1) or lowest(EPHEMERAL[1] + 1, 65535)
+        shifted = base + offset
+        if 1024 <= shifted <= 65535 and lowest(shifted, shifted) == shifted:
+            return shifted
+    ephemeral = policy.ephemeral_range(config)
+    return lowest(1024, ephemeral[0] - 1) or lowest(ephemeral[1] + 1, 65535)
 
 
 def _offset(config: Config | None, project: Project) -> int:
+    """The offset of the environment the stack is (named after it, or the only one)."""
     if config is None:
         return 0
-    environment = config.environments.get(project.stack or "")
-    if environment is None and len(config.environments) == 1:
-        environment = next(iter(config.environments.values()))
-    return environment.offset if environment else 0
+    if project.stack in config.environments:
+        return policy.offset(config, project.stack)
+    if len(config.environments) == 1:
+        return policy.offset(config, next(iter(config.environments)))
+    return 0
 
 
 def _where(binding: PortBinding) -> str:

@@ -16,14 +16,23 @@ class Edit:
 
 
 def splice(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits from the end backwards, so earlier offsets stay valid."""
+    """Apply non-overlapping edits to the original text, in one pass.
+
+    Each edit's offsets are into the original: the pieces between edits are copied once, so a
+    file with 40,000 edits costs what its length costs (rebuilding the text per edit did not).
+    """
     ordered = sorted(set(edits))
     for before, after in pairwise(ordered):
         if after.start < before.end:
             raise ValueError(f"overlapping edits at {before.start} and {after.start}")
-    for edit in reversed(ordered):
-        text = text[: edit.start] + edit.text + text[edit.end :]
-    return text
+    pieces = []
+    position = 0
+    for edit in ordered:
+        pieces.append(text[position : edit.start])
+        pieces.append(edit.text)
+        position = edit.end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def encode_like(text: str, original: bytes) -> bytes:

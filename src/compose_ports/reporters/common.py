@@ -8,7 +8,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from compose_ports.model import PortBinding
+from compose_ports.model import Diagnostic, PortBinding
 
 
 def display_path(path: str | None, cwd: str | None = None) -> str:
@@ -24,6 +24,21 @@ def _display(path: str, base: str) -> str:
         return Path(path).relative_to(base).as_posix() or "."
     except ValueError:
         return Path(path).as_posix()
+
+
+def location(path: str, line: int, column: int) -> str:
+    """`path:line:col`, leaving out what is unknown (0) rather than printing a false position."""
+    if not line:
+        return path
+    return f"{path}:{line}:{column}" if column else f"{path}:{line}"
+
+
+def error_line(diagnostic: Diagnostic, cwd: str | None = None) -> str:
+    """`path:line:col: message`, `path: message` or `message`: every read error, one way."""
+    if not diagnostic.file:
+        return diagnostic.message
+    where = location(display_path(diagnostic.file, cwd), diagnostic.line, diagnostic.column)
+    return f"{where}: {diagnostic.message}"
 
 
 def host_address(binding: PortBinding) -> str:

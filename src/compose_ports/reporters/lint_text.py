@@ -34,7 +34,7 @@ import re
 from collections.abc import Sequence
 
 from compose_ports.findings import Finding, Related, Severity
-from compose_ports.reporters.common import display_path
+from compose_ports.reporters.common import display_path, location
 from compose_ports.reporters.context import ReportContext
 
 RESET = "\x1b[0m"
@@ -70,13 +70,6 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
-def location(path: str, line: int, column: int) -> str:
-    """`path:line:col`, leaving out what is unknown (0) rather than printing a false position."""
-    if not line:
-        return path
-    return f"{path}:{line}:{column}" if column else f"{path}:{line}"
 
 
 def tail(finding: Finding) -> str:

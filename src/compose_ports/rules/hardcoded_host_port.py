@@ -109,8 +109,15 @@ def check(context: LintContext) -> Iterator[Problem]:
                     # One scalar that several services reach (an alias, extends) cannot carry
                     # a name for each: `fix` leaves it, with a note.
                     fixable=not binding.shared,
+                    not_fixed=SHARED if binding.shared else None,
                     binding=binding,
                 )
+
+
+SHARED = (
+    "this port is reached by several services (an alias or extends), "
+    "and one scalar cannot carry two names"
+)
 
 
 def fix(problem: Problem) -> Iterator[Action]:

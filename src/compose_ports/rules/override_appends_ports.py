@@ -111,11 +111,11 @@ def check(context: LintContext) -> Iterator[Problem]:
                         related=tuple(related(b, project) for b in earlier),
                         fixable=True,
                         binding=binding,
-                        others=tuple(earlier),
+                        others=tuple((project, b) for b in earlier),
                     )
                 seen.setdefault(key, []).append(binding)
 
 
 def fix(problem: Problem) -> Iterator[Action]:
     assert problem.binding is not None
-    yield ReplaceEarlierPorts(problem.project, problem.binding, problem.others)
+    yield ReplaceEarlierPorts(problem.project, problem.binding, tuple(b for _, b in problem.others))
