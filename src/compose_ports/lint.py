@@ -51,8 +51,8 @@ def lint(
     """Every finding of the chosen rules, suppressed, de-duplicated and sorted."""
     context = LintContext(workspace)
     findings: list[Finding] = []
-    fixable: list[tuple[Rule, Problem]] = []
-    unfixed: list[tuple[Rule, Problem]] = []
+    fixable: list[tuple[Finding, Rule, Problem]] = []
+    unfixed: list[tuple[Finding, Rule, Problem]] = []
     seen: set[tuple] = set()
     comments = _Comments(workspace.cache)
     for rule in rules:
@@ -64,7 +64,7 @@ def lint(
             if fixes and rule.FIX is not None:
                 # Every stack's own problem, even where the finding is shown once: a fix
                 # must be right for each stack that reads the file.
-                (fixable if finding.fix is not None else unfixed).append((rule, problem))
+                (fixable if finding.fix is not None else unfixed).append((finding, rule, problem))
             key = (
                 finding.code,
                 finding.file,
@@ -81,6 +81,9 @@ def lint(
             findings.append(finding)
     if triggers is not None:
         findings = _involving(findings, triggers, workspace)
+        # fix works from the same findings as lint: those that involve a changed file.
+        fixable = [f for f in fixable if _involving([f[0]], triggers, workspace)]
+        unfixed = [f for f in unfixed if _involving([f[0]], triggers, workspace)]
     findings.sort(key=Finding.sort_key)
     diagnostics = [d for d in all_diagnostics(workspace) if d.kind == "read"]
     errors = tuple(
@@ -92,7 +95,12 @@ def lint(
     files = {f for p in workspace.projects for f in p.files}
     unreadable = {d.file for d in diagnostics if d.file in files}
     return LintResult(
-        tuple(findings), errors, len(files), len(unreadable), tuple(fixable), tuple(unfixed)
+        tuple(findings),
+        errors,
+        len(files),
+        len(unreadable),
+        tuple((r, p) for _, r, p in fixable),
+        tuple((r, p) for _, r, p in unfixed),
     )
 
 

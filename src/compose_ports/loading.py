@@ -90,7 +90,7 @@ class _Problems:
     def duplicate(self, service: str, earlier: Any, later: Any) -> None:
         kept, repeat = _host_source(earlier), _host_source(later)
         if kept is not None and repeat is not None and kept != repeat:
-            entry = Duplicate(repeat, kept)
+            entry = Duplicate(repeat, kept, _host_raw(later), _host_raw(earlier))
             entries = self.duplicates.setdefault(service, [])
             if entry not in entries:
                 entries.append(entry)
@@ -680,6 +680,16 @@ def _host_source(item: Any) -> Source | None:
     if isinstance(item, dict):
         return source_of(item.get("published")) or source_of(item)
     return source_of(item)
+
+
+def _host_raw(item: Any) -> str:
+    """The text of the scalar _host_source points at, as written."""
+    if isinstance(item, _Entry):
+        item = item.item
+    if isinstance(item, dict):
+        published = item.get("published")
+        return _raw_text(published) if published is not None else ""
+    return _raw_text(item)
 
 
 def _first_key(item: Any) -> str:

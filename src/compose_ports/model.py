@@ -154,6 +154,10 @@ class Duplicate:
 
     source: Source  # the repeating (later) entry
     kept: Source  # the entry it repeats
+    # Each one's host-port scalar as written (before interpolation), for `fix`, which must
+    # rewrite both alike: "" where there is no such scalar (a long entry without `published`).
+    raw: str = ""
+    kept_raw: str = ""
 
 
 @dataclass(frozen=True, slots=True)

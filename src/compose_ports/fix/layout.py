@@ -22,42 +22,8 @@ __all__ = [
     "entry_text",
     "line_starts",
     "ports_layout",
-    "scalar_at",
     "scalar_span",
 ]
-
-# The end of a one-line plain scalar: the line's end, a comment, or (in flow) `,]}`.
-_PLAIN = re.compile(
-    r"[^\r\n\x85\u2028\u2029]*?(?=[ \t]*(?:$|[\r\n\x85\u2028\u2029]|[,\]}])|[ \t]+#)"
-)
-
-
-def scalar_at(text: str, starts: list[int], src: Source) -> ScalarSpan | None:
-    """The one-line scalar that starts at src, whatever its value: quoted or plain.
-
-    None for block scalars, escapes and scalars that run over a line: those are never edited.
-    """
-    if not 0 < src.line <= len(starts):
-        return None
-    start = starts[src.line - 1] + src.column - 1
-    style = text[start : start + 1]
-    if style == '"':
-        end = text.find('"', start + 1)
-        value = text[start + 1 : end] if end > 0 else ""
-        if end < 0 or "\\" in value or "\n" in value or "\r" in value:
-            return None
-        return scalar_span(text, starts, src, value)
-    if style == "'":
-        end = text.find("'", start + 1)
-        if end < 0 or text[end + 1 : end + 2] == "'":
-            return None  # `''` is an escaped quote: the value is not the text
-        return scalar_span(text, starts, src, text[start + 1 : end])
-    if style in ("|", ">", "[", "{", "&", "*", "!", ""):
-        return None
-    match = _PLAIN.match(text, start)
-    if match is None or not match.group():
-        return None
-    return scalar_span(text, starts, src, match.group().rstrip(" \t"))
 
 
 class SequenceLayout(NamedTuple):

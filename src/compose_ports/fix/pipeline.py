@@ -55,6 +55,12 @@ class FixOutcome(NamedTuple):
     unresolved: bool  # some finding could not be fixed
 
 
+# A fix can make a new fixable finding: `!override` copies a base entry into the override, where
+# a conflict it had becomes one an override file sets. As sqlfluff does, the fix runs again on
+# its own result until nothing changes, each round proven on its own.
+_ROUNDS = 3
+
+
 def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
     errors: list[str] = []
     notes: list[str] = []
@@ -81,41 +87,125 @@ def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
     root = readers.repository(request.paths, options.files, workspace, options.cwd)
     if errors:
         return outcome  # all or nothing: no input may be unreadable
-    assert workspace.cache is not None
+    original = workspace.cache
+    assert original is not None
 
+    texts: dict[str, str] = {}
+    variables: dict[str, str] = {}
+    variable_files: dict[str, set[str]] = {}
+    unresolved = False
+    refused: list[str] = []  # files left alone, one line each: exit 2, the others still fixed
+    for _ in range(_ROUNDS):
+        result = _round(request, workspace, options, root, shown)
+        notes.extend(n for n in result.notes if n not in notes)
+        refused.extend(r for r in result.refused if r not in refused)
+        if result.errors:
+            errors.extend(refused + result.errors)
+            return outcome
+        unresolved = result.plan.unresolved
+        if not result.plan.texts:
+            break
+        texts.update(result.plan.texts)
+        variables.update(result.plan.variables)
+        for name, files in result.plan.variable_files.items():
+            variable_files.setdefault(name, set()).update(files)
+        if not result.remapped:
+            break  # names and quotes make no new finding: nothing more to do
+        workspace = load_workspace(
+            request.paths, options, request.config_file, cache=original.replaced(texts)
+        )
+    planned = {f: (original.text(f), t) for f, t in sorted(texts.items())}
+    errors.extend(refused)
+    if not request.write:
+        return outcome._replace(planned=planned, unresolved=unresolved)
+
+    written: list[str] = []
+    for file, (_, new) in planned.items():
+        data = original.read(file)
+        try:
+            write.write_atomic(Path(file), encode_like(new, data), data, root)
+        except ComposePortsError as exc:
+            errors.append(f"{shown(file)}: {exc.message}")
+            continue
+        written.append(file)
+    done = set(written)
+    # Only the variables of files really rewritten go to the env files.
+    chosen = {n: v for n, v in variables.items() if variable_files.get(n, set()) & done}
+    env_added = []
+    for target in targets:
+        try:
+            added = envfile.append_env(target, chosen, repository=root)
+        except ComposePortsError as exc:
+            errors.append(f"{shown(str(target))}: {exc.message}")
+            continue
+        if added:
+            env_added.append((str(target), added))
+    return FixOutcome(errors, notes, planned, written, env_added, unresolved)
+
+
+class _Round(NamedTuple):
+    plan: planning.FixPlan
+    notes: list[str]
+    refused: list[str]  # files a write would harm, left alone
+    errors: list[str]  # what stops the run: nothing is written
+    remapped: bool  # the round tagged or moved ports: its result may hold new findings
+
+
+def _round(
+    request: FixRequest,
+    workspace: Workspace,
+    options: LoadOptions,
+    root: Path,
+    shown: Callable[[str], str],
+) -> _Round:
+    """One pass of lint, plan and proof over the texts as they are now."""
+    notes: list[str] = []
+    refused_lines: list[str] = []
+    errors: list[str] = []
+    cache = workspace.cache
+    assert cache is not None
+    cwd = Path(options.cwd)
+    # A trigger file limits the fixes to the findings that involve it, as lint reports them,
+    # and plain fixes to the files given (pre-commit); `--remap` edits the override files its
+    # findings need.
+    given = [absolute_path(cwd, p) for p in request.paths if Path(p).is_file()]
     commands = {FIX_COMMAND, REMAP_COMMAND} if request.remap else {FIX_COMMAND}
     rules = [r for r in RULES if r.FIX is not None and r.FIX.command in commands]
-    found = lint(workspace, rules, fixes=True)
+    found = lint(workspace, rules, triggers=given or None, fixes=True)
     actions = [
         action
         for rule, problem in found.fixes
         for action in rule.fix(problem)  # type: ignore[attr-defined]
     ]
+    if request.host is not None:
+        actions = [
+            a
+            for a in actions
+            if not isinstance(a, (MoveHostPort, ReplaceEarlierPorts))
+            or _on_host(workspace, a.project, request.host)
+        ]
     for _, problem in found.unfixed:
         if problem.not_fixed is not None and problem.source is not None:
             src = problem.source
             notes.append(f"{src.file}:{src.line}:{src.column}: left as it is: {problem.not_fixed}")
     run_readers = readers.run_readers(workspace, options, request.paths)
     candidates = _candidate_files(actions)
-    config = _config_path(request)
     everyone = run_readers + readers.other_readers(
-        candidates, run_readers, root, dict(options.environ), config, workspace.cache
+        candidates, run_readers, root, dict(options.environ), _config_path(request), cache
     )
-    index = readers.by_file(everyone)
-
     refused: set[str] = set()
     for file in sorted(candidates):
         reason = write.refusal(Path(file), root)
         if reason is not None:
             refused.add(file)
-            errors.append(f"{shown(file)}: {reason}")
-    # A trigger file limits the edits to the files given (pre-commit); `--remap` edits the
-    # override files wherever they are.
-    given = {str(absolute_path(cwd, p)) for p in request.paths if Path(p).is_file()}
-    only = given if given and not request.remap else None
+            refused_lines.append(f"{shown(file)}: {reason}")
+    only = {str(g) for g in given} or None
 
     def editable(file: str) -> bool:
         return file not in refused and (only is None or file in only)
+
+    def remap_editable(file: str) -> bool:
+        return file not in refused
 
     remap_plan = None
     if request.remap:
@@ -124,12 +214,11 @@ def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
             from compose_ports.live import ports_in_use
 
             in_use = ports_in_use()
-        in_scope = [a for a in actions if _on_host(workspace, a.project, request.host)]
         remap_plan = remap.plan(
             workspace,
-            [a for a in in_scope if isinstance(a, ReplaceEarlierPorts)],
-            [a for a in in_scope if isinstance(a, MoveHostPort)],
-            index,
+            [a for a in actions if isinstance(a, ReplaceEarlierPorts)],
+            [a for a in actions if isinstance(a, MoveHostPort)],
+            readers.by_file(everyone),
             in_use,
         )
         notes.extend(remap_plan.unresolved)
@@ -140,48 +229,21 @@ def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
         [a for a in actions if isinstance(a, QuoteEntry)],
         remap_plan,
         editable,
-        workspace.cache,
+        remap_editable,
+        cache,
     )
     notes.extend(fix_plan.notes)
-    unresolved = bool(remap_plan and remap_plan.unresolved)
+    if remap_plan is not None and remap_plan.unresolved:
+        fix_plan = fix_plan._replace(unresolved=True)
     if fix_plan.texts:
-        problem = proof.prove(everyone, fix_plan.texts, workspace.cache, fix_plan.expected)
+        problem = proof.prove(everyone, fix_plan.texts, cache, fix_plan.expected)
         if problem is not None:
             files = ", ".join(shown(f) for f in sorted(fix_plan.texts))
             errors.append(
                 f"{files}: not fixed: the rewrite would change what Compose publishes: {problem}"
             )
-            return outcome._replace(unresolved=unresolved)
-    planned = {f: (workspace.cache.text(f), t) for f, t in sorted(fix_plan.texts.items())}
-    if not request.write:
-        return outcome._replace(planned=planned, unresolved=unresolved)
-
-    written: list[str] = []
-    for file, (_, new) in planned.items():
-        original = workspace.cache.read(file)
-        try:
-            write.write_atomic(Path(file), encode_like(new, original), original, root)
-        except ComposePortsError as exc:
-            errors.append(f"{shown(file)}: {exc.message}")
-            continue
-        written.append(file)
-    done = set(written)
-    # Only the variables of files really rewritten go to the env files.
-    variables = {
-        name: value
-        for name, value in fix_plan.variables.items()
-        if fix_plan.variable_files.get(name, set()) & done
-    }
-    env_added = []
-    for target in targets:
-        try:
-            added = envfile.append_env(target, variables, repository=root)
-        except ComposePortsError as exc:
-            errors.append(f"{shown(str(target))}: {exc.message}")
-            continue
-        if added:
-            env_added.append((str(target), added))
-    return FixOutcome(errors, notes, planned, written, env_added, unresolved)
+    remapped = bool(fix_plan.expected.dropped or fix_plan.expected.moved)
+    return _Round(fix_plan, notes, refused_lines, errors, remapped)
 
 
 def _read_errors(workspace: Workspace) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ from compose_ports.fix.readers import Reader
 from compose_ports.fix.remap import Override, RemapPlan
 from compose_ports.fix.splice import Edit, splice
 from compose_ports.loading import FileCache
-from compose_ports.model import PortBinding, Source
+from compose_ports.model import PortBinding, Service, Source
 from compose_ports.ports import split_host_part
 from compose_ports.rules.base import QuoteEntry, RenameHostPort
 from compose_ports.workspace import Workspace, project_key
@@ -43,19 +44,17 @@ class FixPlan(NamedTuple):
     variable_files: dict[str, set[str]]  # new variable -> the files that read it
     notes: list[str]  # what was left alone, and why
     expected: Expected
+    unresolved: bool  # a finding `--remap` was asked to fix is not fixed
 
 
-class _Change:
-    """What happens to one scalar: a name for its host port, a new port, quotes."""
+class _Group(NamedTuple):
+    """What happens to scalars Compose merges into one port: a name, a new port, or both."""
 
-    __slots__ = ("long_syntax", "name", "port", "quote", "raw")
-
-    def __init__(self, raw: str | None, long_syntax: bool) -> None:
-        self.raw = raw  # its text as the reader saw it, when a binding says so
-        self.long_syntax = long_syntax
-        self.name: str | None = None
-        self.port: int | None = None
-        self.quote = False
+    members: frozenset[Source]
+    name: str | None
+    port: int | None
+    literal: bool  # the port is written as a number (its shared variable dropped)
+    remap: bool  # asked by a `--remap` finding: not doing it leaves a finding unresolved
 
 
 def plan(
@@ -65,79 +64,102 @@ def plan(
     quotes: Sequence[QuoteEntry],
     remap: RemapPlan | None,
     editable: Callable[[str], bool],
+    remap_editable: Callable[[str], bool],
     cache: FileCache,
 ) -> FixPlan:
+    """`editable` says which files plain fixes may edit (the trigger files, when given);
+    `remap_editable` which files `--remap`'s moves and tags may (its override files)."""
     notes: list[str] = []
+    unresolved = False
     groups = _Groups(readers)
-    changes: dict[Source, _Change] = {}
-    texts = _Texts(cache)
+    texts = _Texts(cache, groups)
 
-    def change(source: Source, binding: PortBinding | None) -> _Change:
-        if source not in changes:
-            changes[source] = _Change(
-                binding.raw if binding is not None else None,
-                binding.long_syntax if binding is not None else _long(texts, groups, source),
-            )
-        return changes[source]
-
-    for action in quotes:
-        source = action.binding.source
-        if editable(source.file):
-            change(source, action.binding).quote = True
-
-    moved: dict[Source, int] = {}
+    moves: dict[frozenset[Source], int] = {}
+    fresh: dict[frozenset[Source], Target] = {}
     overrides: list[Override] = []
     if remap is not None:
-        for source, port in remap.moves.items():
+        shared = _shared_names(readers, texts)
+        for source, (port, target) in sorted(remap.moves.items()):
             members = groups.members(source)
-            reason = _group_problem(members, editable, texts)
+            reason = _group_problem(members, remap_editable, texts)
             if reason is None and any(m.file != source.file for m in members):
                 # Moving the other file's entry too would move a port a base file sets.
                 reason = "it repeats an entry of another file, which would have to move too"
             if reason is not None:
                 notes.append(f"{_where(source)}: not moved: {reason}")
+                unresolved = True
                 continue
-            for member in members:
-                change(member, groups.binding(member)).port = port
-                moved[member] = port
+            moves[members] = port
+            variable = target.binding.variable
+            if variable is not None and shared[variable] > len(members):
+                # Other scalars read this variable too: a new default would make one name
+                # stand for two ports. The moved port gets a name of its own.
+                fresh[members] = target
         for override in remap.overrides:
-            if editable(override.file):
+            if remap_editable(override.file):
                 overrides.append(override)
             else:
                 notes.append(
                     f"{override.file}: {override.service.name}'s ports not tagged "
                     "!override: this run does not edit that file"
                 )
+                unresolved = True
 
-    named = _names(workspace, readers, renames, groups, editable, texts, notes)
-    for name, (members, *_) in named.items():
-        for member in members:
-            change(member, groups.binding(member)).name = name
+    targets = _rename_targets(readers, renames, groups, editable, texts, notes)
+    taken = set().union(*(r.project.defined for r in readers)) if readers else set()
+    taken |= set(_shared_names(readers, texts))
+    chosen = {**targets, **fresh}
+    names = assign(chosen.values(), lambda t: _template(workspace, t), taken)
+    named = {m: names[t.binding.source] for m, t in chosen.items()}
 
     edits: dict[str, list[Edit]] = {}
+    applied: set[Source] = set()
     variables: dict[str, str] = {}
     variable_files: dict[str, set[str]] = {}
-    for source, item in sorted(changes.items()):
-        edit = _edit(texts, source, item)
-        if edit is None:
+    expected_named: dict[str, tuple[frozenset[Source], int, int]] = {}
+    expected_moved: dict[Source, int] = {}
+    quoted = {a.binding.source for a in quotes if editable(a.binding.source.file)}
+    for members in sorted(set(moves) | set(named), key=min):
+        group = _Group(
+            members, named.get(members), moves.get(members), members in fresh, members in moves
+        )
+        group_edits = [_edit(texts, m, group, m in quoted) for m in sorted(members)]
+        if any(e is None for e in group_edits):
             notes.append(
-                f"{_where(source)}: left as it is: the scalar is written in a way that cannot "
-                "be rewritten safely (escapes, line breaks or a block scalar)"
+                f"{_where(min(members))}: left as it is: the scalar is written in a way that "
+                "cannot be rewritten safely (escapes, line breaks or a block scalar)"
             )
+            unresolved = unresolved or group.remap
+            continue
+        for member, edit in zip(sorted(members), group_edits, strict=True):
+            assert edit is not None
+            edits.setdefault(member.file, []).append(edit)
+            applied.add(member)
+            quoted.discard(member)
+        start, width = _ports_written(texts, min(members))
+        if group.port is not None:
+            expected_moved.update(dict.fromkeys(members, group.port))
+        if group.name is not None:
+            expected_named[group.name] = (members, start, width)
+            variables[group.name] = str(group.port) if group.port else _range(start, width)
+            variable_files[group.name] = {m.file for m in members}
+    for source in sorted(quoted):
+        edit = _edit(texts, source, _Group(frozenset((source,)), None, None, False, False), True)
+        if edit is None:
+            notes.append(f"{_where(source)}: left as it is: it cannot be quoted safely")
             continue
         edits.setdefault(source.file, []).append(edit)
-        if item.name is not None:
-            variables[item.name] = str(item.port) if item.port else _today(item, texts, source)
-            variable_files.setdefault(item.name, set()).add(source.file)
+
     dropped: dict[str, set[Source]] = {}
     for override in overrides:
-        override_edits = _override_edits(texts, override, changes)
+        override_edits = _override_edits(texts, override, named, applied)
         if override_edits is None:
             notes.append(
                 f"{override.file}: {override.service.name}'s ports could not be tagged "
                 "!override (the list or an entry is written in a way this tool does "
                 "not rewrite)"
             )
+            unresolved = True
             continue
         edits.setdefault(override.file, []).extend(override_edits)
         dropped.setdefault(project_key(override.project), set()).update(
@@ -149,20 +171,16 @@ def plan(
         new = splice(original, file_edits)
         if new != original:
             new_texts[file] = new
-    applied = {s for s, c in changes.items() if s.file in new_texts}
-    expected = Expected(
-        dropped,
-        {s: p for s, p in moved.items() if s in applied},
-        {n: value for n, value in named.items() if value[0] <= applied},
-    )
-    return FixPlan(new_texts, variables, variable_files, notes, expected)
+    expected = Expected(dropped, expected_moved, expected_named)
+    return FixPlan(new_texts, variables, variable_files, notes, expected, unresolved)
 
 
 class _Texts:
-    """The files' texts, and where their scalars are: each computed once."""
+    """The files' texts, and where their host-port scalars are: each computed once."""
 
-    def __init__(self, cache: FileCache) -> None:
+    def __init__(self, cache: FileCache, groups: _Groups) -> None:
         self.cache = cache
+        self.groups = groups
         self.starts: dict[str, list[int]] = {}
         self.spans: dict[Source, layout.ScalarSpan | None] = {}
 
@@ -170,17 +188,20 @@ class _Texts:
         return self.cache.text(file)
 
     def span(self, source: Source) -> layout.ScalarSpan | None:
+        """Where the scalar at source is, checked against its text as the reader read it."""
         if source in self.spans:
             return self.spans[source]
-        try:
-            text = self.cache.text(source.file)
-        except ComposePortsError:
-            text = None
         span = None
-        if text is not None:
-            if source.file not in self.starts:
-                self.starts[source.file] = layout.line_starts(text)
-            span = layout.scalar_at(text, self.starts[source.file], source)
+        raw = self.groups.raw(source)
+        if raw is not None:
+            try:
+                text: str | None = self.cache.text(source.file)
+            except ComposePortsError:
+                text = None
+            if text is not None:
+                if source.file not in self.starts:
+                    self.starts[source.file] = layout.line_starts(text)
+                span = layout.scalar_span(text, self.starts[source.file], source, raw)
         self.spans[source] = span
         return span
 
@@ -196,12 +217,16 @@ class _Groups:
     def __init__(self, readers: Sequence[Reader]) -> None:
         self.parent: dict[Source, Source] = {}
         self.bindings: dict[Source, PortBinding] = {}
+        self.raws: dict[Source, str] = {}
         for reader in readers:
             for service in reader.project.active_services:
                 for binding in service.ports:
                     self.bindings.setdefault(binding.source, binding)
+                    self.raws.setdefault(binding.source, binding.raw)
                 for duplicate in service.duplicates:
                     self._union(duplicate.source, duplicate.kept)
+                    self.raws.setdefault(duplicate.source, duplicate.raw)
+                    self.raws.setdefault(duplicate.kept, duplicate.kept_raw)
         self.groups: dict[Source, frozenset[Source]] = {}
         by_root: dict[Source, set[Source]] = {}
         for source in self.parent:
@@ -228,6 +253,10 @@ class _Groups:
     def binding(self, source: Source) -> PortBinding | None:
         return self.bindings.get(source)
 
+    def raw(self, source: Source) -> str | None:
+        """The scalar's text as the reader saw it (before interpolation)."""
+        return self.raws.get(source) or None
+
 
 def _long(texts: _Texts, groups: _Groups, source: Source) -> bool:
     """Whether the scalar is a long-syntax `published`: its binding says, else its text (a
@@ -251,25 +280,23 @@ def _group_problem(
     return None
 
 
-def _names(
-    workspace: Workspace,
+def _rename_targets(
     readers: Sequence[Reader],
     renames: Sequence[RenameHostPort],
     groups: _Groups,
     editable: Callable[[str], bool],
     texts: _Texts,
     notes: list[str],
-) -> dict[str, tuple[frozenset[Source], int, int]]:
-    """A new variable per group of scalars to name, never a name any reader already knows."""
+) -> dict[frozenset[Source], Target]:
+    """The groups of scalars to name, each with the target its name is made from."""
     services = {(id(r.project), s.name): s for r in readers for s in r.project.services}
-    targets: dict[frozenset[Source], Target] = {}
+    targets: dict[frozenset[Source], Target | None] = {}
     for action in sorted(renames, key=lambda a: (a.binding.source, project_key(a.project))):
         members = groups.members(action.binding.source)
-        if members in targets:
+        if members in targets or not editable(action.binding.source.file):
             continue
-        if not editable(action.binding.source.file):
-            continue
-        reason = _group_problem(members, editable, texts)
+        service = services[id(action.project), action.binding.service]
+        reason = _group_problem(members, editable, texts) or _twin(action.binding, service)
         if reason is None:
             for member in members:
                 span = texts.span(member)
@@ -282,9 +309,8 @@ def _names(
                     break
         if reason is not None:
             notes.append(f"{_where(action.binding.source)}: left as it is: {reason}")
-            targets[members] = None  # type: ignore[assignment]
+            targets[members] = None
             continue
-        service = services[id(action.project), action.binding.service]
         # A group is named after its first entry in the stack's file order: a port the base
         # file writes and an override repeats is the base's port.
         binding = action.binding
@@ -293,21 +319,42 @@ def _names(
             first = min(members, key=lambda s: (order.get(s.file, len(order)), s.line, s.column))
             binding = dataclasses.replace(binding, source=first)
         targets[members] = Target(action.project, service, binding)
-    chosen = {m: t for m, t in targets.items() if t is not None}
-    taken = set().union(*(r.project.defined for r in readers)) if readers else set()
-    taken |= _referenced(readers, texts)
-    names = assign(chosen.values(), lambda t: _template(workspace, t), taken)
-    result = {}
-    for members, target in chosen.items():
-        # The scalar's own text says which ports it writes: a range the model expanded is
-        # still one `${NAME:-8000-8010}`.
-        span = texts.span(target.binding.source)
-        long_syntax = _long(texts, groups, target.binding.source)
-        parts = scalars.host_of(span.value, long_syntax) if span else None
-        first, _, last = (parts[1] if parts else "0").partition("-")
-        start = int(first)
-        result[names[target.binding.source]] = (members, start, int(last or first) - start)
-    return result
+    return {m: t for m, t in targets.items() if t is not None}
+
+
+def _twin(binding: PortBinding, service: Service) -> str | None:
+    """A long-syntax `published: 8080` (a number) beside an entry of the same port: Compose
+    keeps the two apart only because one is a number. `${NAME:-8080}` is a string, which
+    Compose would merge with the other."""
+    if not binding.long_syntax or binding.quoted:
+        return None
+    for other in service.ports:
+        if other.source != binding.source and other.spec == binding.spec:
+            return (
+                f"Compose keeps it apart from the same port at {_where(other.source)} only "
+                "because it is written as a number; a variable would merge them"
+            )
+    return None
+
+
+def _ports_written(texts: _Texts, source: Source) -> tuple[int, int]:
+    """The first port and the width of the range the scalar's host port writes today (a
+    range the model expanded is still one `${NAME:-8000-8010}`; an unset variable's default
+    for `${NAME:-8080}`)."""
+    span = texts.span(source)
+    parts = scalars.host_of(span.value, _long(texts, texts.groups, source)) if span else None
+    host = parts[1] if parts else "0"
+    defaulted = scalars.DEFAULTED.fullmatch(host)
+    if defaulted is not None:
+        host = defaulted["default"]
+    first, _, last = host.partition("-")
+    if not first.isdigit():
+        return 0, 0
+    return int(first), int(last or first) - int(first)
+
+
+def _range(start: int, width: int) -> str:
+    return str(start) if width == 0 else f"{start}-{start + width}"
 
 
 def _template(workspace: Workspace, target: Target) -> str:
@@ -318,9 +365,10 @@ def _template(workspace: Workspace, target: Target) -> str:
 _REFERENCE = re.compile(r"\$\{?([_A-Za-z][_A-Za-z0-9]*)")
 
 
-def _referenced(readers: Sequence[Reader], texts: _Texts) -> set[str]:
-    """Variables the readers' compose files already use: a new name must not tie two ports."""
-    names: set[str] = set()
+def _shared_names(readers: Sequence[Reader], texts: _Texts) -> Counter[str]:
+    """How many times each variable is written in the readers' compose files: a new name
+    must not tie two ports together, nor a new default split one name in two."""
+    names: Counter[str] = Counter()
     for file in {f for r in readers for f in (r.project.reads or r.project.files)}:
         try:
             names.update(_REFERENCE.findall(texts.text(file)))
@@ -329,34 +377,26 @@ def _referenced(readers: Sequence[Reader], texts: _Texts) -> set[str]:
     return names
 
 
-def _edit(texts: _Texts, source: Source, change: _Change) -> Edit | None:
+def _edit(texts: _Texts, source: Source, group: _Group, quote: bool) -> Edit | None:
+    """One member's new text: moved, named, quoted; None when it cannot be done safely."""
     span = texts.span(source)
-    if span is None or (change.raw is not None and span.value != change.raw):
+    if span is None:
         return None
-    value = span.value
-    if change.port is not None:
-        value = scalars.moved(value, change.long_syntax, change.port)
-        if value is None:
-            return None
-    if change.name is not None:
-        value = scalars.named(value, change.long_syntax, change.name)
-        if value is None:
-            return None
-    new = scalars.written(span, value, change.quote)
-    if new is None:
-        return None
-    return Edit(span.start, span.end, new)
-
-
-def _today(change: _Change, texts: _Texts, source: Source) -> str:
-    """The value a new variable gets in the env file: the host port as written today."""
-    span = texts.span(source)
-    parts = scalars.host_of(span.value, change.long_syntax) if span else None
-    return parts[1] if parts else ""
+    long_syntax = _long(texts, texts.groups, source)
+    value: str | None = span.value
+    if group.port is not None:
+        value = scalars.moved(span.value, long_syntax, group.port, literal=group.literal)
+    if value is not None and group.name is not None:
+        value = scalars.named(value, long_syntax, group.name)
+    new = scalars.written(span, value, quote) if value is not None else None
+    return None if new is None else Edit(span.start, span.end, new)
 
 
 def _override_edits(
-    texts: _Texts, override: Override, changes: Mapping[Source, _Change]
+    texts: _Texts,
+    override: Override,
+    named: Mapping[frozenset[Source], str],
+    applied: set[Source],
 ) -> list[Edit] | None:
     """`ports: !override`, plus the earlier files' entries that must stay published."""
     text = texts.text(override.file)
@@ -367,11 +407,12 @@ def _override_edits(
     entries = []
     for binding in override.copied:
         source = binding.source
-        item = changes.get(source)
+        name = named.get(texts.groups.members(source)) if source in applied else None
         replace = None
-        if item is not None and item.name is not None:
+        if name is not None:
+            # The copy reads the variable this run gives the original: one port, one name.
             span = texts.span(source)
-            replace = scalars.named(span.value, binding.long_syntax, item.name) if span else None
+            replace = scalars.named(span.value, binding.long_syntax, name) if span else None
             if replace is None:
                 return None
         entry = layout.entry_text(texts.text(source.file), source, replace)

@@ -79,7 +79,9 @@ def other_readers(
     Only a stack that names such a file among its own files, or whose files mention `extends`
     or `include`, can reach one: the others are not loaded at all.
     """
-    seen = {tuple(r.project.files) for r in known}
+    # A stack the run reads with options of its own (`--env-file`, `--profile`) is read here
+    # too as `docker compose` reads it in its directory: with its own `.env`.
+    seen = {tuple(r.project.files) for r in known if _as_compose_reads_it(r.options)}
     found: list[Reader] = []
     try:
         specs = discovery.stacks_for(discovery.scan(root), config_file)
@@ -98,6 +100,11 @@ def other_readers(
             name = spec.name or _declared_name(spec.config, files)
             found.append(Reader(project, options, name, False))
     return found
+
+
+def _as_compose_reads_it(options: LoadOptions) -> bool:
+    """Options that read a stack as `docker compose` does in its directory, with nothing else."""
+    return not (options.env_files or options.project_directory or options.profiles)
 
 
 def _may_reach(cache: FileCache, file: str) -> bool:

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from compose_ports import policy
 from compose_ports.config import Config
+from compose_ports.fix.naming import Target
 from compose_ports.fix.readers import Reader
 from compose_ports.hostmap import Claim, HostPortMap, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
@@ -41,7 +42,8 @@ class Override(NamedTuple):
 
 class RemapPlan(NamedTuple):
     overrides: list[Override]
-    moves: dict[Source, int]  # an override's host-port scalar -> its new port
+    # An override's host-port scalar -> its new port, and what its name would be made from.
+    moves: dict[Source, tuple[int, Target]]
     unresolved: list[str]
 
 
@@ -56,6 +58,7 @@ def plan(
     overrides = _overrides(replaces, readers, unresolved)
     dropped = {project_key(o.project): {b.source for b in o.dropped} for o in overrides}
     chosen: dict[Source, int] = {}
+    targets: dict[Source, Target] = {}
     live = set(in_use)
     wanted = {(project_key(m.project), m.binding.source) for m in moves}
     for move in sorted(moves, key=lambda m: (m.binding.source, project_key(m.project))):
@@ -71,9 +74,11 @@ def plan(
                 reason = f"no free host port found for {move.binding.service}"
             else:
                 chosen[source] = port
+                service = next(s for s in move.project.services if s.name == move.binding.service)
+                targets[source] = Target(move.project, service, move.binding)
                 continue
         unresolved.append(f"{_where(move.binding)}: not moved: {reason}")
-    return RemapPlan(overrides, chosen, unresolved)
+    return RemapPlan(overrides, {s: (p, targets[s]) for s, p in chosen.items()}, unresolved)
 
 
 def _overrides(

@@ -15,7 +15,7 @@ from compose_ports.ports import split_host_part
 LITERAL = re.compile(r"[0-9]+(?:-[0-9]+)?")
 # What a moved plain scalar may hold and still be the same kind of plain scalar.
 _PLAIN_SAFE = re.compile(r"[0-9A-Za-z.:/-]+")
-_DEFAULTED = re.compile(r"\$\{(?P<name>[_A-Za-z][_A-Za-z0-9]*):-(?P<default>[0-9]+)\}")
+DEFAULTED = re.compile(r"\$\{(?P<name>[_A-Za-z][_A-Za-z0-9]*):-(?P<default>[0-9]+)\}")
 
 
 def host_of(value: str, long_syntax: bool) -> tuple[str, str, str] | None:
@@ -41,15 +41,16 @@ def named(value: str, long_syntax: bool, name: str) -> str | None:
     return f"{before}${{{name}:-{host}}}{after}"
 
 
-def moved(value: str, long_syntax: bool, port: int) -> str | None:
-    """The text with its host port (a number, or an unset variable's default) set to port."""
+def moved(value: str, long_syntax: bool, port: int, literal: bool = False) -> str | None:
+    """The text with its host port (a number, or an unset variable's default) set to port;
+    with `literal`, a variable's default is replaced by the number itself."""
     parts = host_of(value, long_syntax)
     if parts is None:
         return None
     before, host, after = parts
-    if host.isdigit():
+    if host.isdigit() or (literal and DEFAULTED.fullmatch(host)):
         host = str(port)
-    elif (defaulted := _DEFAULTED.fullmatch(host)) is not None:
+    elif (defaulted := DEFAULTED.fullmatch(host)) is not None:
         host = f"${{{defaulted['name']}:-{port}}}"
     else:
         return None
