@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -414,3 +418,76 @@ def test_fix_quotes_only_what_yaml_1_1_misreads(
         "      - ${PORT:-80}:80",
     ]
     assert publishes(root) == before
+
+
+# -- 6. concurrent writers lose nothing -----------------------------------------------------------
+
+
+def _projects(root: Path, count: int) -> list[Path]:
+    (root / ".git").mkdir(parents=True, exist_ok=True)
+    files = []
+    for index in range(count):
+        path = root / f"p{index:03d}" / "compose.yaml"
+        path.parent.mkdir()
+        path.write_text(
+            f'services:\n  web{index}:\n    image: nginx\n    ports: ["{10000 + index}:80"]\n'
+        )
+        files.append(path)
+    return files
+
+
+def _fix(root: Path, *args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if "PORT" not in k.upper()}
+    return subprocess.Popen(
+        [sys.executable, "-m", "compose_ports", "fix", ".", *args],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_line_appended_while_fix_runs_is_never_lost(tmp_path: Path) -> None:
+    """Another process waits until `fix .` has rewritten its first file, then appends a line to
+    every file: each file keeps that line, whether fix reports it fixed or not."""
+    files = _projects(tmp_path, 300)
+    before = {f: f.read_text() for f in files}
+    fixer = _fix(tmp_path)
+    while fixer.poll() is None and all(f.read_text() == before[f] for f in files[:5]):
+        time.sleep(0.001)
+    for path in files:
+        with path.open("a") as handle:
+            handle.write("# theirs\n")
+    out, err = fixer.communicate(timeout=120)
+    assert fixer.returncode in (1, 2), err
+    assert "internal error" not in err
+    fixed = {line.removeprefix("fixed ") for line in out.splitlines()}
+    for path in files:
+        text = path.read_text()
+        assert text.endswith("# theirs\n"), (path, text)
+        shown = path.relative_to(tmp_path).as_posix()
+        if shown in fixed and "${" not in text:
+            raise AssertionError(f"{shown} reported fixed but holds {text!r}")
+
+
+def test_two_fix_runs_define_every_variable_once(tmp_path: Path) -> None:
+    """Two `fix . --env-file shared.env` at once, the env file not there yet: every variable the
+    compose files use is defined in it exactly once."""
+    _projects(tmp_path, 120)
+    first, second = (
+        _fix(tmp_path, "--env-file", "shared.env"),
+        _fix(tmp_path, "--env-file", "shared.env"),
+    )
+    for process in (first, second):
+        _, err = process.communicate(timeout=180)
+        assert process.returncode in (1, 2), err
+        assert "internal error" not in err
+    used = {
+        m["name"]
+        for path in tmp_path.rglob("compose.yaml")
+        for m in re.finditer(r"\$\{(?P<name>[A-Z0-9_]+):-", path.read_text())
+    }
+    assert len(used) == 120
+    defined = [line.split("=", 1)[0] for line in (tmp_path / "shared.env").read_text().splitlines()]
+    assert sorted(defined) == sorted(used)
