@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
 from compose_ports.readfile import read_bytes
 from compose_ports.yamlread import YMap, decode, read_documents, source_of
@@ -207,7 +208,10 @@ def parse_config(raw: dict, path: Path, content: bytes | None = None) -> Config:
     for host, members in (raw.get("hosts") or {}).items():
         for member in members or []:
             if str(member) not in stacks:
-                raise _fail(path, member, members, None, f"host {host!r}: unknown stack {member!r}")
+                hint = near(str(member), stacks)
+                raise _fail(
+                    path, member, members, None, f"host {host!r}: unknown stack {member!r}{hint}"
+                )
     ranges = []
     for name, spec in (raw.get("ranges") or {}).items():
         bounds = parse_port_range(spec.get("ports"))

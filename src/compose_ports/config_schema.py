@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
 from compose_ports.yamlread import YMap, YSeq, source_of
 
@@ -72,6 +73,8 @@ def validate(raw: Any, path: Path, content: bytes | None = None) -> None:
     verdict = _verdict(content) if content is not None else None
     if verdict is not None and _known_valid(*verdict):
         return
+    if isinstance(raw, dict) and isinstance(raw.get("rules"), dict):
+        _check_rules(raw["rules"], path)
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         if verdict is not None:
@@ -88,6 +91,76 @@ def validate(raw: Any, path: Path, content: bytes | None = None) -> None:
             src = error.instance.key_src[extra[0]]
             line, column = src.line, src.column
     raise ComposePortsError(message, str(path), line, column)
+
+
+def _schema() -> dict[str, Any]:
+    import json
+
+    return json.loads(_schema_text())  # type: ignore[no-any-return]
+
+
+def _check_rules(rules: dict[str, Any], path: Path) -> None:
+    """The `rules:` section, in words a person can act on: unknown rules and options with the
+    near miss, bad severities with the allowed ones, values of the wrong type with the type."""
+    schema = _schema()
+    defs = schema["$defs"]
+    known = schema["properties"]["rules"]["properties"]
+    severities = defs["severity"]["enum"]
+    for rule, setting in rules.items():
+        where = f"rules.{rule}"
+        if rule not in known:
+            raise _at(rules, rule, path, f"rules: unknown rule {rule!r}{near(str(rule), known)}")
+        if isinstance(setting, str) or setting is None or not isinstance(setting, dict):
+            if setting not in severities:
+                raise _at(rules, rule, path, _bad_severity(where, setting, severities), setting)
+            continue
+        options = defs[known[rule]["$ref"].rsplit("/", 1)[1]]["oneOf"][1]["properties"]
+        for option, value in setting.items():
+            if option not in options:
+                raise _at(
+                    setting,
+                    option,
+                    path,
+                    f"{where}: unknown option {option!r}{near(str(option), options)}; "
+                    f"it takes {', '.join(options)}",
+                )
+            problem = _option_problem(options[option], value, defs)
+            if option == "severity" and value not in severities:
+                problem = _bad_severity(f"{where}.severity", value, severities)
+            elif problem is not None:
+                problem = f"{where}.{option}: {problem}"
+            if problem is not None:
+                raise _at(setting, option, path, problem, value)
+
+
+def _bad_severity(where: str, value: Any, allowed: list[str]) -> str:
+    hint = near(value, allowed) if isinstance(value, str) else ""
+    return f"{where}: {value!r} is not a severity: use {', '.join(allowed)}{hint}"
+
+
+def _option_problem(option: dict[str, Any], value: Any, defs: dict[str, Any]) -> str | None:
+    """What is wrong with an option's value, in the words of its type, or None."""
+    if option.get("$ref") == "#/$defs/range":
+        from compose_ports.config import parse_port_range
+
+        if parse_port_range(value) is None:
+            return f"{value!r} is not a port range such as 32768-60999"
+        return None
+    kind = option.get("type")
+    if kind == "boolean" and not isinstance(value, bool):
+        return f"{value!r} is not true or false"
+    if kind == "array" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return f"{value!r} is not a list of names or globs"
+    return None
+
+
+def _at(parent: Any, key: Any, path: Path, message: str, value: Any = None) -> ComposePortsError:
+    src = source_of(value) if value is not None else None
+    if src is None and isinstance(parent, YMap):
+        src = parent.key_src.get(key)
+    if src is None:
+        return ComposePortsError(message, str(path))
+    return ComposePortsError(message, str(path), src.line, src.column)
 
 
 def _explain(error: Any) -> str:

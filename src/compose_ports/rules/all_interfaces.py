@@ -36,7 +36,14 @@ from collections.abc import Iterator
 
 from compose_ports.config import matches_any
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem, describe
+from compose_ports.rules.base import (
+    GLOBS,
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    describe,
+)
 
 CODE = "CP401"
 NAME = "all-interfaces"
@@ -73,7 +80,10 @@ DEFAULT_IMAGES = (
     "mongo-express",
     "redis-commander",
 )
-OPTIONS: dict = {"images": list(DEFAULT_IMAGES), "allow-services": []}
+OPTIONS = {
+    "images": Option(GLOBS, list(DEFAULT_IMAGES), "image globs of what must not listen everywhere"),
+    "allow-services": Option(GLOBS, [], "service-name globs allowed on every interface"),
+}
 SUMMARY = "A database, cache, queue or admin service published on every interface."
 FIX = None
 _EVERYWHERE = {None, "", "0.0.0.0", "::"}

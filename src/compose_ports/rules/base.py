@@ -40,6 +40,24 @@ class Problem(NamedTuple):
     others: tuple[tuple[Project, PortBinding], ...] = ()
 
 
+class Option(NamedTuple):
+    """One option a rule takes: its type (as a JSON schema), its default and what it does.
+
+    The config schema's `rules:` section is generated from these declarations
+    (config_schema.generated), so editors, the checks of `.compose-ports.yaml` and the rules
+    themselves agree on every option.
+    """
+
+    schema: Mapping[str, Any]
+    default: Any
+    help: str
+
+
+GLOBS: Mapping[str, Any] = {"type": "array", "items": {"type": "string"}}
+BOOLEAN: Mapping[str, Any] = {"type": "boolean"}
+PORT_RANGE: Mapping[str, Any] = {"$ref": "#/$defs/range"}
+
+
 class Fix(NamedTuple):
     """How a rule's findings are fixed: the command that does it (the hint names it)."""
 
@@ -103,7 +121,7 @@ class Rule(Protocol):
     CODE: str
     NAME: str
     SEVERITY: Severity
-    OPTIONS: Mapping[str, Any]
+    OPTIONS: Mapping[str, Option]
     SUMMARY: str
     EXAMPLES: tuple[Example, ...]
     FIX: Fix | None
@@ -144,7 +162,7 @@ class LintContext:
         config = self.config(project)
         key = (self.rule.CODE, id(config))
         if key not in self._options:
-            options = dict(self.rule.OPTIONS)
+            options = {name: option.default for name, option in self.rule.OPTIONS.items()}
             if config is not None:
                 setting = rule_setting(config, self.rule)
                 if isinstance(setting, Mapping):

@@ -25,12 +25,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports.findings import Related, Severity
-from compose_ports.rules.base import Example, LintContext, Problem
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+)
 
 CODE = "CP303"
 NAME = "duplicate-port-entry"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A port entry Compose drops as a duplicate of another in the same service."
 FIX = None
 

@@ -27,12 +27,23 @@ from collections.abc import Iterator
 
 from compose_ports import policy
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem, describe
+from compose_ports.rules.base import (
+    PORT_RANGE,
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    describe,
+)
 
 CODE = "CP203"
 NAME = "ephemeral-host-port"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {"range": "32768-60999"}
+OPTIONS = {
+    "range": Option(
+        PORT_RANGE, "32768-60999", "the hosts' ephemeral range; every command avoids it"
+    ),
+}
 SUMMARY = "A host port in the kernel's ephemeral range."
 FIX = None
 

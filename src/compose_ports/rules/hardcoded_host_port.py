@@ -31,6 +31,7 @@ from compose_ports.rules.base import (
     Example,
     Fix,
     LintContext,
+    Option,
     Problem,
     RenameHostPort,
     bindings,
@@ -40,7 +41,7 @@ from compose_ports.rules.base import (
 CODE = "CP301"
 NAME = "hardcoded-host-port"
 SEVERITY = Severity.INFO
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A literal host port where an env-variable one belongs."
 FIX = Fix(FIX_COMMAND, "writes the host port as ${NAME:-PORT}, today's port as the default")
 

@@ -54,6 +54,7 @@ from compose_ports.rules.base import (
     Fix,
     LintContext,
     MoveHostPort,
+    Option,
     Problem,
     describe,
     related,
@@ -63,7 +64,7 @@ from compose_ports.rules.base import (
 CODE = "CP101"
 NAME = "host-port-conflict"
 SEVERITY = Severity.ERROR
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "Two bindings collide at run time (port is already allocated)."
 # At most this many other bindings are listed with a finding; the rest are counted.
 RELATED = 3

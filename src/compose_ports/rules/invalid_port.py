@@ -35,13 +35,19 @@ from collections.abc import Iterator
 
 from compose_ports.findings import Severity
 from compose_ports.model import Diagnostic, Source
-from compose_ports.rules.base import Example, LintContext, Problem, bindings
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    bindings,
+)
 from compose_ports.yamlread import go_int
 
 CODE = "CP102"
 NAME = "invalid-port"
 SEVERITY = Severity.ERROR
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A port that Docker Compose or the engine rejects."
 FIX = None
 

@@ -34,6 +34,7 @@ from compose_ports.rules.base import (
     Example,
     Fix,
     LintContext,
+    Option,
     Problem,
     ReplaceEarlierPorts,
     describe,
@@ -43,7 +44,7 @@ from compose_ports.rules.base import (
 CODE = "CP103"
 NAME = "override-appends-ports"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "An override appends a second host port for a container port the base publishes."
 FIX = Fix(
     REMAP_COMMAND,

@@ -28,12 +28,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem, describe
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    describe,
+)
 
 CODE = "CP201"
 NAME = "port-outside-range"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A host port outside its category's range in the policy."
 FIX = None
 

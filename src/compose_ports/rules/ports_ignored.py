@@ -27,12 +27,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+)
 
 CODE = "CP402"
 NAME = "ports-ignored"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "ports on a service with network_mode host, service: or container:."
 FIX = None
 

@@ -33,12 +33,22 @@ from collections.abc import Iterator
 
 from compose_ports.config import matches_any
 from compose_ports.findings import Severity
-from compose_ports.rules.base import Example, LintContext, Problem, describe
+from compose_ports.rules.base import (
+    GLOBS,
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    describe,
+)
 
 CODE = "CP202"
 NAME = "privileged-host-port"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {"allow-services": [], "allow-images": []}
+OPTIONS = {
+    "allow-services": Option(GLOBS, [], "service-name globs allowed below 1024"),
+    "allow-images": Option(GLOBS, [], "image globs allowed below 1024"),
+}
 SUMMARY = "A host port below 1024 (needs root, fails under rootless Docker)."
 FIX = None
 

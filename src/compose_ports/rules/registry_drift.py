@@ -30,12 +30,18 @@ from collections.abc import Iterator
 from compose_ports import policy
 from compose_ports.findings import Severity
 from compose_ports.model import PortBinding, Project
-from compose_ports.rules.base import Example, LintContext, Problem, describe
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    describe,
+)
 
 CODE = "CP204"
 NAME = "registry-drift"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A host port that differs from the registry."
 FIX = None
 

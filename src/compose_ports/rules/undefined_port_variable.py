@@ -26,12 +26,19 @@ from collections.abc import Iterator
 
 from compose_ports.findings import Severity
 from compose_ports.model import Source
-from compose_ports.rules.base import Example, LintContext, Problem, bindings, describe
+from compose_ports.rules.base import (
+    Example,
+    LintContext,
+    Option,
+    Problem,
+    bindings,
+    describe,
+)
 
 CODE = "CP104"
 NAME = "undefined-port-variable"
 SEVERITY = Severity.ERROR
-OPTIONS: dict = {}
+OPTIONS: dict[str, Option] = {}
 SUMMARY = "A port's variable has no value and no default."
 FIX = None
 

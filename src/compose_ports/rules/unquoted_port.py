@@ -31,11 +31,13 @@ from collections.abc import Iterator
 
 from compose_ports.findings import Severity
 from compose_ports.rules.base import (
+    BOOLEAN,
     FIX_COMMAND,
     Action,
     Example,
     Fix,
     LintContext,
+    Option,
     Problem,
     QuoteEntry,
     bindings,
@@ -44,7 +46,9 @@ from compose_ports.rules.base import (
 CODE = "CP302"
 NAME = "unquoted-port"
 SEVERITY = Severity.WARNING
-OPTIONS: dict = {"quote-all": False}
+OPTIONS = {
+    "quote-all": Option(BOOLEAN, False, "report every unquoted HOST:CONTAINER entry"),
+}
 SUMMARY = "An unquoted entry YAML 1.1 reads as a number (22:22 is 1342)."
 FIX = Fix(FIX_COMMAND, "quotes the entry")
 
