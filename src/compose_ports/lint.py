@@ -1,13 +1,14 @@
 """The lint pipeline: rules over the model, then severities, suppressions and selection.
 
-model -> rules -> problems -> findings. Rules never read files; the one thing read here is the
-text of the files findings point into, for `# compose-ports: ignore[...]` comments.
+model -> rules -> problems -> findings. Rules never read files; the suppression comments
+(`# compose-ports: ignore[...]`) come from the loader, which reads them with each file. The
+rules about suppressions themselves (malformed, unused) run last, once the others have said
+what each comment silenced.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,12 +16,10 @@ from compose_ports.config import Config
 from compose_ports.findings import Finding, Severity
 from compose_ports.loading import FileCache
 from compose_ports.rules import RULES, select
-from compose_ports.rules.base import LintContext, Problem, Rule, rule_setting
+from compose_ports.rules.base import LintContext, MarkerUse, Problem, Rule, rule_setting
+from compose_ports.suppressions import Marker, scan
 from compose_ports.workspace import Workspace, all_diagnostics
 from compose_ports.yamlread import decode
-
-_IGNORE = re.compile(r"#\s*compose-ports:\s*ignore(?:\[(?P<codes>[^\]]*)\])?\s*$")
-_IGNORE_FILE = re.compile(r"#\s*compose-ports:\s*ignore-file\b")
 
 
 class LintResult(NamedTuple):
@@ -41,25 +40,43 @@ def chosen_rules(selected: Sequence[str] = (), ignored: Sequence[str] = ()) -> l
     return [r for r in RULES if r.CODE in codes]
 
 
+def named_exactly(selected: Sequence[str]) -> frozenset[str]:
+    """The codes `--select` names by code or name: what turns on a rule that is off by
+    default (a prefix such as `CP5` does not)."""
+    by_key = {r.CODE: r.CODE for r in RULES} | {r.NAME: r.CODE for r in RULES}
+    return frozenset(by_key[s.strip()] for s in selected if s.strip() in by_key)
+
+
 def lint(
     workspace: Workspace,
     rules: Iterable[Rule] = RULES,
     triggers: Sequence[Path] | None = None,
     display: Callable[[str | None], str] = str,
     fixes: bool = False,
+    enabled: Collection[str] = (),
 ) -> LintResult:
-    """Every finding of the chosen rules, suppressed, de-duplicated and sorted."""
+    """Every finding of the chosen rules, suppressed, de-duplicated and sorted.
+
+    A rule off by default (unused-suppression) reports only where `enabled` names it or the
+    project's config sets it.
+    """
+    rules = list(rules)
     context = LintContext(workspace)
     findings: list[Finding] = []
     fixable: list[tuple[Finding, Rule, Problem]] = []
     unfixed: list[tuple[Finding, Rule, Problem]] = []
     seen: set[tuple] = set()
     comments = _Comments(workspace.cache)
-    for rule in rules:
+    first = [r for r in rules if not getattr(r, "AFTER_SUPPRESSIONS", False)]
+    last = [r for r in rules if getattr(r, "AFTER_SUPPRESSIONS", False)]
+    for rule in first + last:
+        if rule is (last[0] if last else None):
+            context.markers = comments.uses(workspace)
+            context.ran = frozenset(r.CODE for r in first)
         context.rule = rule
         for problem in rule.check(context):
-            finding = _finding(rule, problem, context)
-            if finding is None or comments.suppressed(finding):
+            finding = _finding(rule, problem, context, enabled)
+            if finding is None or comments.suppressed(finding, rule in last):
                 continue
             if fixes and rule.FIX is not None:
                 # Every stack's own problem, even where the finding is shown once: a fix
@@ -104,10 +121,14 @@ def lint(
     )
 
 
-def _finding(rule: Rule, problem: Problem, context: LintContext) -> Finding | None:
+def _finding(
+    rule: Rule, problem: Problem, context: LintContext, enabled: Collection[str]
+) -> Finding | None:
     config = context.config(problem.project)
     severity = problem.severity or rule.SEVERITY
     setting = rule_setting(config, rule) if config is not None else None
+    if setting is None and not getattr(rule, "ENABLED", True) and rule.CODE not in enabled:
+        return None  # off by default, and nobody turned it on
     if isinstance(setting, dict):
         setting = setting.get("severity")
     if setting == "off":
@@ -144,56 +165,67 @@ def _involving(
 
 
 class _Comments:
-    """`# compose-ports: ignore[CP101]` on the line or alone above it; `ignore-file` on top.
-
-    Each file is scanned once for the marker; most files have none.
-    """
+    """Which findings the suppression comments silence, and what each comment silenced."""
 
     def __init__(self, cache: FileCache | None) -> None:
         self.cache = cache
-        self.files: dict[str, tuple[bool, dict[int, list[set[str] | None]]]] = {}
+        self.files: dict[str, tuple[bool, dict[int, list[Marker]]]] = {}
+        self.silenced: dict[tuple[str, int], set[str]] = {}  # (file, marker line) -> codes
 
-    def _text(self, file: str) -> str:
-        try:
-            if self.cache is not None:
-                return self.cache.text(file)
-            return decode(Path(file).read_bytes(), file)
-        except Exception:  # an unreadable file has no comments; reading it reports it
-            return ""
+    def markers(self, file: str) -> tuple[Marker, ...]:
+        if self.cache is None:
+            try:
+                return scan(decode(Path(file).read_bytes(), file))
+            except Exception:  # an unreadable file has no comments; reading it reports it
+                return ()
+        if file not in self.cache.markers:
+            try:
+                self.cache.text(file)  # a file the loader did not read: reading records them
+            except Exception:
+                return ()
+        return self.cache.markers.get(file, ())
 
-    def _scan(self, file: str) -> tuple[bool, dict[int, list[set[str] | None]]]:
-        if file in self.files:
-            return self.files[file]
-        text = self._text(file)
-        whole, marks = False, {}
-        if "compose-ports:" in text:
-            lines = text.splitlines()
-            for line in lines:
-                stripped = line.strip()
-                if stripped and not stripped.startswith("#"):
-                    break
-                whole = whole or bool(_IGNORE_FILE.search(stripped))
-            for number, line in enumerate(lines, start=1):
-                if "compose-ports:" not in line:
+    def _scan(self, file: str) -> tuple[bool, dict[int, list[Marker]]]:
+        if file not in self.files:
+            whole, by_line = False, {}
+            for marker in self.markers(file):
+                if marker.problem is not None:
                     continue
-                match = _IGNORE.search(line)
-                if match is None:
-                    continue
-                codes = match.group("codes")
-                names = None if codes is None else {c.strip() for c in codes.split(",")}
-                marks.setdefault(number, []).append(names)
-                if line.strip().startswith("#"):
-                    marks.setdefault(number + 1, []).append(names)
-        self.files[file] = (whole, marks)
-        return whole, marks
+                if marker.whole_file:
+                    whole = True
+                for line in marker.lines:
+                    by_line.setdefault(line, []).append(marker)
+            self.files[file] = (whole, by_line)
+        return self.files[file]
 
-    def suppressed(self, finding: Finding) -> bool:
+    def suppressed(self, finding: Finding, whole_file_only: bool = False) -> bool:
         if not finding.file:
             return False
-        whole, marks = self._scan(finding.file)
+        whole, by_line = self._scan(finding.file)
         if whole:
+            for marker in self.markers(finding.file):
+                if marker.whole_file and marker.problem is None:
+                    self.silenced.setdefault((finding.file, marker.line), set()).add(finding.code)
             return True
-        return any(
-            names is None or finding.code in names or finding.rule in names
-            for names in marks.get(finding.line, ())
-        )
+        if whole_file_only:
+            return False
+        hit = False
+        for marker in by_line.get(finding.line, ()):
+            if marker.codes is None or finding.code in marker.codes or finding.rule in marker.codes:
+                self.silenced.setdefault((finding.file, marker.line), set()).add(finding.code)
+                hit = True
+        return hit
+
+    def uses(self, workspace: Workspace) -> tuple[MarkerUse, ...]:
+        """Every suppression comment of the files read, with what it silenced."""
+        result = []
+        seen: set[str] = set()
+        for project in workspace.projects:
+            for file in project.reads or project.files:
+                if file in seen:
+                    continue
+                seen.add(file)
+                for marker in self.markers(file):
+                    silenced = frozenset(self.silenced.get((file, marker.line), ()))
+                    result.append(MarkerUse(file, marker, silenced, project))
+        return tuple(result)

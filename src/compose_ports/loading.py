@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compose_ports import discovery, validation
+from compose_ports import discovery, suppressions, validation
 from compose_ports.environment import Environment, first_pass, second_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.interpolation import InterpolationError, interpolate
@@ -113,6 +113,7 @@ class FileCache:
         self._text: dict[str, str] = {}
         # lint and map need a file's text only to parse it; fix needs it to edit it.
         self.keep_text = keep_text
+        self.markers: dict[str, tuple[suppressions.Marker, ...]] = {}  # file -> its `ignore`s
 
     def read(self, path: str) -> bytes:
         if path in self._data:
@@ -131,6 +132,9 @@ class FileCache:
         text = decode(self.read(path), path)
         if self.keep_text:
             self._text[path] = text
+        if path not in self.markers:
+            # Read now, while the text is at hand: lint needs them, and never the text again.
+            self.markers[path] = suppressions.scan(text)
         return text
 
     def documents(self, path: str) -> list[Any]:
@@ -148,6 +152,7 @@ class FileCache:
         other._data = dict(self._data)
         other._text = {**self._text, **texts}
         other._docs = {k: v for k, v in self._docs.items() if k not in texts}
+        other.markers = {k: v for k, v in self.markers.items() if k not in texts}
         return other
 
 

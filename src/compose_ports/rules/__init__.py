@@ -11,6 +11,7 @@ from compose_ports.rules import (
     hardcoded_host_port,
     host_port_conflict,
     invalid_port,
+    malformed_suppression,
     override_appends_ports,
     port_outside_range,
     ports_ignored,
@@ -18,6 +19,7 @@ from compose_ports.rules import (
     registry_drift,
     undefined_port_variable,
     unquoted_port,
+    unused_suppression,
 )
 from compose_ports.rules.base import Rule
 
@@ -38,6 +40,8 @@ RULES: tuple[Rule, ...] = cast(
         duplicate_port_entry,
         all_interfaces,
         ports_ignored,
+        malformed_suppression,
+        unused_suppression,
     ),
 )
 

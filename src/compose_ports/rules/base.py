@@ -20,6 +20,7 @@ from compose_ports import policy
 from compose_ports.config import Config, PortRange
 from compose_ports.findings import Related, Severity
 from compose_ports.model import PortBinding, Project, Service, Source
+from compose_ports.suppressions import Marker
 from compose_ports.workspace import Workspace
 
 
@@ -138,6 +139,15 @@ class FixableRule(Rule, Protocol):
     def fix(self, problem: Problem) -> Iterator[Action]: ...
 
 
+class MarkerUse(NamedTuple):
+    """A suppression comment, and what it silenced in this run (rule codes)."""
+
+    file: str
+    marker: Marker
+    silenced: frozenset[str]
+    project: Project  # a project that reads the file, for the finding's policy
+
+
 class LintContext:
     """The model as rules see it: projects, their policy, and each rule's options.
 
@@ -148,6 +158,9 @@ class LintContext:
         self.workspace = workspace
         self.rule = rule
         self._options: dict[tuple[str, int], dict[str, Any]] = {}
+        # Set by the pipeline before the rules about suppressions run, after all others.
+        self.markers: tuple[MarkerUse, ...] = ()
+        self.ran: frozenset[str] = frozenset()  # the codes of the rules that ran before them
 
     @property
     def projects(self) -> tuple[Project, ...]:
