@@ -48,3 +48,18 @@ def orchestra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(copy)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
     return copy
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Tests marked `engine` start containers on a real Docker engine (tests/engine.py). CI must
+    # run them, so there a missing engine fails them; elsewhere they are skipped, saying why.
+    if item.get_closest_marker("engine") is None:
+        return
+    import engine
+
+    found = engine.status()
+    if found.up:
+        return
+    if engine.in_ci():
+        pytest.fail(f"CI=true but no Docker engine can be reached: {found.reason}", pytrace=False)
+    pytest.skip(f"needs a Docker engine: {found.reason}")
