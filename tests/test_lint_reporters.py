@@ -435,7 +435,12 @@ def test_sarif_rules_and_results() -> None:
     ]
     for res in run["results"]:
         assert rules[res["ruleIndex"]]["id"] == res["ruleId"]
-    levels = {r["ruleId"]: r["level"] for r in run["results"]}
+    # A result's level is its rule's default level unless written (SARIF §3.27.10).
+    levels = {
+        r["ruleId"]: r.get("level", rules[r["ruleIndex"]]["defaultConfiguration"]["level"])
+        for r in run["results"]
+    }
+    assert all("level" not in r for r in run["results"])
     assert levels == {
         "CP101": "error",
         "CP201": "warning",
@@ -491,6 +496,8 @@ def test_sarif_locations() -> None:
             }
         }
     ]
+    # The result's message names the other services; a related location has a message of its
+    # own only when its binding carries a note.
     assert conflict["relatedLocations"] == [
         {
             "id": 1,
@@ -498,7 +505,6 @@ def test_sarif_locations() -> None:
                 "artifactLocation": {"uri": "metrics/compose.yaml", "uriBaseId": "SRCROOT"},
                 "region": {"startLine": 4, "startColumn": 9},
             },
-            "message": {"text": "service grafana (stack metrics)"},
         },
         {
             "id": 2,
@@ -535,6 +541,41 @@ def test_sarif_repository_root_differs_from_cwd() -> None:
     assert nested["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///repo/"
     spaced = sarif(context=CONTEXT._replace(cwd="/my repo", repository_root=None))
     assert spaced["runs"][0]["originalUriBaseIds"]["SRCROOT"]["uri"] == "file:///my%20repo/"
+
+
+def test_sarif_is_lean_one_result_per_line() -> None:
+    output = lint_sarif.render(FINDINGS, CONTEXT)
+    lines = output.rstrip("\n").split("\n")
+    results = sarif()["runs"][0]["results"]
+    # The document with the rules' metadata on the first line, then each result on its own.
+    assert len(lines) == 1 + len(results) + 1 and lines[-1] == "]}]}"
+    assert [json.loads(line.rstrip(",")) for line in lines[1:-1]] == results
+    for line in lines[1:-1]:
+        # Results refer to their rule by index: no rule text, no blanks between tokens.
+        assert RULES[0].summary not in line
+        entry = line.removesuffix(",")
+        assert entry == json.dumps(json.loads(entry), separators=(",", ":"))
+
+
+def test_sarif_writes_a_level_only_where_it_is_not_the_rules_default() -> None:
+    demoted = replace(CONFLICT, severity=Severity.WARNING)  # `CP101: {severity: warning}`
+    [result] = sarif([demoted], CLEAN)["runs"][0]["results"]
+    assert result["level"] == "warning"
+    [result] = sarif([CONFLICT], CLEAN)["runs"][0]["results"]
+    assert "level" not in result  # the rule's defaultConfiguration.level, "error", applies
+
+
+def test_sarif_properties_say_what_fixes_a_finding() -> None:
+    by_code = {r["ruleId"]: r for r in sarif()["runs"][0]["results"]}
+    assert by_code["CP201"]["properties"] == {
+        "service": "postgres",
+        "project": "shop",
+        "stack": "shop",
+        "fixable": True,
+        "fix": "compose-ports fix",
+    }
+    assert "fixable" not in by_code["CP101"]["properties"]
+    assert "properties" not in by_code["CP401"]  # nothing known beyond the location
 
 
 def test_sarif_unknown_rule_gets_a_descriptor() -> None:

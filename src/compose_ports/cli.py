@@ -2,6 +2,12 @@
 
 Exit codes follow ruff: 0 clean, 1 findings (or files changed by fix), 2 usage, config, read and
 internal errors.
+
+Everything printed goes through `_emit` (reports through `_write`, which calls it): a line made
+here from input (a path, a service, a process name) has its control characters shown as `\\x1b`,
+and no line may start with what a CI runner reads as a command (`::error`, `##[`); reporters
+escape their own values for their format (see reporters/escape.py). Only the patch of
+`fix --diff`, meant for `patch` and `git apply`, keeps its bytes (`_emit_patch`).
 """
 
 from __future__ import annotations
@@ -9,13 +15,58 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from compose_ports import __version__
 
 EXIT_ERROR = 2
+
+# What a piece of output is, for `_emit`: who escaped the input it carries.
+LINE = "line"  # made here from input: escaped whole (`escape.terminal`), one line
+TEXT = "text"  # for people, its values escaped by a reporter (or none): no line starts a command
+VERBATIM = "verbatim"  # JSON, SARIF, workflow commands: escaped as their format requires
+
+
+def _emit(text: str, *, err: bool = False, kind: str = LINE, nl: bool = True) -> None:
+    """The one way text leaves the tool (the patch of `fix --diff` excepted)."""
+    from compose_ports.reporters.escape import line_safe, terminal
+
+    if kind == LINE:
+        text = terminal(text)
+    elif kind == TEXT:
+        text = line_safe(text)
+    try:
+        click.echo(text, err=err, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # a full disk behind a redirection: one sentence, not a traceback
+        raise _cannot_write(exc, "stderr" if err else "stdout") from None
+
+
+def _emit_patch(text: str) -> None:
+    """A patch, byte for byte: a path's bytes that are not UTF-8 stay themselves, as `patch` and
+    `git apply` need them."""
+    stdout = sys.stdout
+    try:
+        stdout.flush()
+        binary = getattr(stdout, "buffer", None)
+        if binary is None:  # a text-only stream put in place of stdout: it takes text or nothing
+            stdout.write(text)
+            return
+        binary.write(text.encode("utf-8", "surrogateescape"))
+        binary.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _cannot_write(exc, "stdout") from None
+
+
+def _cannot_write(exc: OSError, stream: str) -> Exception:
+    from compose_ports.errors import ComposePortsError
+
+    return ComposePortsError(f"cannot write to {stream}: {exc.strerror or exc}")
 
 
 def compose_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,10 +121,10 @@ def _print_errors(workspace: Any, kinds: tuple[str, ...] = ("read", "port", "var
     from compose_ports.workspace import all_diagnostics
 
     for note in workspace.notes:
-        click.echo(f"note: {display_path(note.file)}: {note.message}", err=True)
+        _emit(f"note: {display_path(note.file)}: {note.message}", err=True)
     lines = [error_line(d) for d in all_diagnostics(workspace) if d.kind in kinds]
     for line in dict.fromkeys(lines):
-        click.echo(line, err=True)
+        _emit(line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,17 +150,18 @@ def map_command(output_format: str, **kwargs: Any) -> None:
         from compose_ports.reporters import map_html, map_markdown, registry_view
 
         registry = map_html if output_format == "html" else map_markdown
-        click.echo(registry.render(registry_view.build(workspace)), nl=False)
+        _emit(registry.render(registry_view.build(workspace)), kind=TEXT, nl=False)
     else:
         projects = list(workspace.projects)
         if output_format == "json":
             from compose_ports.reporters import map_json as reporter
         else:
             from compose_ports.reporters import map_table as reporter  # type: ignore[no-redef]
+        kind = VERBATIM if output_format == "json" else TEXT
         if hasattr(reporter, "render_parts"):
-            _write(reporter.render_parts(projects), None)
+            _write(reporter.render_parts(projects), None, kind)
         else:
-            click.echo(reporter.render(projects), nl=False)
+            _emit(reporter.render(projects), kind=kind, nl=False)
     # The map shows each project's own errors; what it cannot show goes to stderr.
     _print_errors(workspace, kinds=("read",))
     if workspace.has_errors:
@@ -183,10 +235,10 @@ def lint_command(
     else:
         parts = [reporter.render(result.findings, context)]
     for skipped in workspace.notes:
-        click.echo(f"note: {display_path(skipped.file)}: {skipped.message}", err=True)
+        _emit(f"note: {display_path(skipped.file)}: {skipped.message}", err=True)
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
-        click.echo(f"note: {_relative_note(note)}", err=True)
-    _write(parts, output)
+        _emit(f"note: {_relative_note(note)}", err=True)
+    _write(parts, output, TEXT if output_format == "text" else VERBATIM)
     if errors:
         sys.exit(EXIT_ERROR)
     threshold = Severity(fail_on).rank
@@ -194,11 +246,23 @@ def lint_command(
         sys.exit(1)
 
 
-def _write(parts: Iterable[str], output: str | None) -> None:
-    """A report written piece by piece: a monorepo's is tens of megabytes."""
+def _write(parts: Iterable[str], output: str | None, kind: str) -> None:
+    """A report written piece by piece: a monorepo's is tens of megabytes.
+
+    Each part ends at the end of a line, so that `kind`'s check of line starts sees whole lines.
+    """
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.writelines(parts)
+        from compose_ports.errors import ComposePortsError
+        from compose_ports.reporters.escape import line_safe
+
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                for part in parts:
+                    handle.write(line_safe(part) if kind == TEXT else part)
+        except OSError as exc:
+            # A missing directory, a full disk (/dev/full fails at the last flush), no permission.
+            reason = exc.strerror or str(exc)
+            raise ComposePortsError(f"{output}: cannot write the report: {reason}") from None
         return
     # In chunks: one echo per finding is a tenth of a monorepo's lint.
     chunk: list[str] = []
@@ -207,10 +271,10 @@ def _write(parts: Iterable[str], output: str | None) -> None:
         chunk.append(part)
         size += len(part)
         if size >= 1 << 16:
-            click.echo("".join(chunk), nl=False)
+            _emit("".join(chunk), kind=kind, nl=False)
             chunk, size = [], 0
     if chunk:
-        click.echo("".join(chunk), nl=False)
+        _emit("".join(chunk), kind=kind, nl=False)
 
 
 def _lint_reporter(name: str) -> Any:
@@ -258,7 +322,7 @@ def rules_command() -> None:
     width = max(len(r.NAME) for r in RULES)
     for rule in RULES:
         fix = f" [{rule.FIX.command.removeprefix('compose-ports ')}]" if rule.FIX else ""
-        click.echo(
+        _emit(
             f"{rule.CODE}  {rule.NAME.ljust(width)}  {rule.SEVERITY.value:<7}  {rule.SUMMARY}{fix}"
         )
 
@@ -272,27 +336,32 @@ def explain_command(rule: str) -> None:
     found = BY_KEY.get(rule) or BY_KEY.get(rule.upper())
     if found is None:
         raise click.UsageError(f"unknown rule {rule!r}; `compose-ports rules` lists them")
-    click.echo(f"{found.CODE} {found.NAME} (default severity: {found.SEVERITY.value})\n")
+    _echo_text(f"{found.CODE} {found.NAME} (default severity: {found.SEVERITY.value})\n")
     if found.FIX is not None:
-        click.echo(f"Fix: `{found.FIX.command}` {found.FIX.does}.\n")
-    click.echo((found.__doc__ or "").strip().split("\n", 1)[-1].strip())
+        _echo_text(f"Fix: `{found.FIX.command}` {found.FIX.does}.\n")
+    _echo_text((found.__doc__ or "").strip().split("\n", 1)[-1].strip())
     for example in found.EXAMPLES:
         verdict = "reported" if example.expect else "not reported"
-        click.echo(f"\nExample: {example.name} ({verdict})")
+        _echo_text(f"\nExample: {example.name} ({verdict})")
         if example.config:
-            click.echo("  # .compose-ports.yaml")
-            click.echo("".join(f"  {line}\n" for line in example.config.splitlines()), nl=False)
+            _echo_text("  # .compose-ports.yaml")
+            _echo_text("".join(f"  {line}\n" for line in example.config.splitlines()), nl=False)
         for name, text in example.files.items():
-            click.echo(f"  # {name}")
-            click.echo("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
+            _echo_text(f"  # {name}")
+            _echo_text("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
         for file, line, column in example.expect:
-            click.echo(f"  -> {file}:{line}:{column}")
+            _echo_text(f"  -> {file}:{line}:{column}")
         if example.fixed is not None and found.FIX is not None:
-            click.echo(f"  After `{found.FIX.command}`:")
+            _echo_text(f"  After `{found.FIX.command}`:")
             for name, text in example.fixed.items():
                 if text != example.files.get(name):
-                    click.echo(f"  # {name}")
-                    click.echo("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
+                    _echo_text(f"  # {name}")
+                    _echo_text("".join(f"  {line}\n" for line in text.splitlines()), nl=False)
+
+
+def _echo_text(text: str, nl: bool = True) -> None:
+    """The tool's own text (a rule's documentation and examples): several lines, no input."""
+    _emit(text, kind=TEXT, nl=nl)
 
 
 @main.command("fix")
@@ -329,18 +398,18 @@ def fix_command(
     )
     outcome = run(request, display_path)
     for note in outcome.notes:
-        click.echo(_relative_note(note), err=True)
+        _emit(_relative_note(note), err=True)
     for file, (original, new) in outcome.planned.items():
         if show_diff:
-            click.echo(unified_diff(original, new, display_path(file)), nl=False)
+            _emit_patch(unified_diff(original, new, display_path(file)))
         elif check:
-            click.echo(f"would fix {display_path(file)}")
+            _emit(f"would fix {display_path(file)}")
     for file in outcome.written:
-        click.echo(f"fixed {display_path(file)}")
+        _emit(f"fixed {display_path(file)}")
     for target, added in outcome.env_added:
-        click.echo(f"added {', '.join(added)} to {display_path(target)}")
+        _emit(f"added {', '.join(added)} to {display_path(target)}")
     for error in outcome.errors:
-        click.echo(error, err=True)
+        _emit(error, err=True)
     if outcome.errors:
         sys.exit(EXIT_ERROR)
     changed = outcome.written if request.write else outcome.planned
@@ -395,13 +464,14 @@ def check_command(host: str | None, **kwargs: Any) -> None:
         src = item.binding.source
         where = f"{display_path(src.file)}:{src.line}:{src.column}"
         severity = "error" if item.blocked else "note (the pool still has free ports)"
-        click.echo(
+        # The process name comes from the system: a listener may rename itself to anything.
+        _emit(
             f"{where}: {item.describe()}: needed by {item.binding.service} "
             f"({_stack_name(item.project)}) [{severity}]"
         )
         blocked = blocked or item.blocked
     count = sum(1 for p in projects for b in p.bindings if b.host_range)
-    click.echo(f"{'Blocked' if blocked else 'Free'}: {count} host ports checked on this machine.")
+    _emit(f"{'Blocked' if blocked else 'Free'}: {count} host ports checked on this machine.")
     _print_errors(workspace)
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)
@@ -417,15 +487,24 @@ def _on_host(workspace: Any, host: str | None) -> list[Any]:
         return list(workspace.projects)
     groups = [members for (_, name), members in workspace.hosts().items() if name == host]
     if not groups:
-        raise click.UsageError(f"no hosts: group named {host!r} in the config")
+        _no_host(workspace, host)
     return [p for members in groups for p in members]
+
+
+def _no_host(workspace: Any, host: str) -> NoReturn:
+    """A host no config declares: when a config could not be read, its error is the one that
+    explains it (and the exit code is 2 either way)."""
+    if workspace.has_errors:
+        _print_errors(workspace)
+        sys.exit(EXIT_ERROR)
+    raise click.UsageError(f"no hosts: group named {host!r} in the config")
 
 
 def _config_for(workspace: Any, host: str) -> Any:
     for config, name in workspace.hosts():
         if name == host:
             return config
-    raise click.UsageError(f"no hosts: group named {host!r} in the config")
+    _no_host(workspace, host)
 
 
 @main.command("env")
@@ -452,7 +531,7 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
     config = _config_for(workspace, host)
     if environment not in config.environments:
         known = ", ".join(sorted(config.environments)) or "none"
-        click.echo(
+        _emit(
             f"{display_path(str(config.path))}: no environment named {environment!r} in "
             f"env.environments (known: {known})",
             err=True,
@@ -463,16 +542,16 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
     shown = display_path(str(env_plan.path))
     reason = envfile.check_env_target(Path(env_plan.path), root)
     if reason is not None:
-        click.echo(f"{shown}: {reason}", err=True)
+        _emit(f"{shown}: {reason}", err=True)
         sys.exit(EXIT_ERROR)
     try:
         added = envfile.append_env(env_plan.path, env_plan.values, ordered=True, repository=root)
     except ComposePortsError as exc:
-        click.echo(f"{shown}: {exc.message}", err=True)
+        _emit(f"{shown}: {exc.message}", err=True)
         sys.exit(EXIT_ERROR)
     for name, why in env_plan.moved.items():
-        click.echo(f"note: {name}={env_plan.values[name]}: moved, {why}")
-    click.echo(f"{shown}: {len(added)} added, {len(env_plan.values) - len(added)} already there")
+        _emit(f"note: {name}={env_plan.values[name]}: moved, {why}")
+    _emit(f"{shown}: {len(added)} added, {len(env_plan.values) - len(added)} already there")
 
 
 @main.command("suggest")
@@ -503,12 +582,12 @@ def suggest_command(
         raise click.UsageError(f"no range named {category!r} in the config")
     port, port_range = suggest(projects, config, service, category, protocol)
     if port is None:
-        click.echo(f"no free port for {service}", err=True)
+        _emit(f"no free port for {service}", err=True)
         sys.exit(1)
     where = f" ({port_range.name} {port_range.start}-{port_range.end})" if port_range else ""
     on = f" on {host}" if host else ""
-    click.echo(f"{port}")
-    click.echo(f"{service}: {port}/{protocol} is free{on}{where}", err=True)
+    _emit(f"{port}")
+    _emit(f"{service}: {port}/{protocol} is free{on}{where}", err=True)
 
 
 def _any_config(workspace: Any) -> Any:
@@ -528,26 +607,46 @@ def entry() -> None:
     try:
         main.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("interrupted: every file is either as it was or fully rewritten", err=True)
+        _emit("interrupted: every file is either as it was or fully rewritten", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.show()
+        _show(exc)
         sys.exit(EXIT_ERROR if isinstance(exc, click.UsageError) else exc.exit_code)
     except ComposePortsError as exc:
-        click.echo(str(exc), err=True)
+        _last_words(str(exc))
         sys.exit(EXIT_ERROR)
     except (BrokenPipeError, KeyboardInterrupt):
         sys.exit(130)
     except Exception as exc:
         if os.environ.get("COMPOSE_PORTS_DEBUG"):
             raise
-        click.echo(
+        _last_words(
             f"internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug in compose-ports; COMPOSE_PORTS_DEBUG=1 shows the traceback)",
-            err=True,
+            "(this is a bug in compose-ports; COMPOSE_PORTS_DEBUG=1 shows the traceback)"
         )
         sys.exit(EXIT_ERROR)
     sys.exit(0)
+
+
+def _show(exc: click.ClickException) -> None:
+    """Click's usage error, whose message may quote an argument: each of its lines escaped."""
+    import io
+
+    buffer = io.StringIO()
+    exc.show(file=buffer)
+    for line in buffer.getvalue().removesuffix("\n").split("\n"):
+        _last_words(line)
+
+
+def _last_words(line: str) -> None:
+    """The error a run ends with, on stderr; when stderr cannot take it either, the exit code
+    is all that is left to say it."""
+    import contextlib
+
+    from compose_ports.errors import ComposePortsError
+
+    with contextlib.suppress(OSError, ComposePortsError):
+        _emit(line, err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from compose_ports.model import Diagnostic, PortBinding
+from compose_ports.reporters.escape import json_safe
 
 
 def display_path(path: str | None, cwd: str | None = None) -> str:
@@ -79,7 +80,13 @@ class Encoded(list):
 
 
 def encode(value: object) -> str:
-    return _encoder().encode(value)
+    """JSON on one line; a path's byte that is not UTF-8 as the text `\\xff` (see json_safe)."""
+    return json_safe(_encoder().encode(value))
+
+
+def encode_compact(value: object) -> str:
+    """As `encode`, without the blanks: for the formats nobody reads by eye (SARIF)."""
+    return json_safe(_compact_encoder().encode(value))
 
 
 @cache
@@ -90,20 +97,27 @@ def _encoder() -> Any:
     return json.JSONEncoder(separators=(", ", ": "))
 
 
+@cache
+def _compact_encoder() -> Any:
+    import json
+
+    return json.JSONEncoder(separators=(",", ":"))
+
+
 def json_text(value: object, depth: int, indent: str = "") -> str:
     """JSON indented down to `depth` levels, each deeper value on one line (see json_parts)."""
     return "".join(json_parts(value, depth, indent))
 
 
-def json_parts(value: object, depth: int, indent: str = "") -> Iterator[str]:
+def json_parts(
+    value: object, depth: int, indent: str = "", encoder: Callable[[object], str] = encode
+) -> Iterator[str]:
     """JSON indented down to `depth` levels, each deeper value on one line, in pieces.
 
     Python's encoder is pure Python as soon as `indent` is set; one line per finding or port
     keeps it readable and lets the C encoder do the bulk. The pieces let a report of a large
     monorepo be written without ever holding it whole.
     """
-    import json
-
     inner = indent + "  "
     if isinstance(value, Encoded):
         if not value:
@@ -116,13 +130,13 @@ def json_parts(value: object, depth: int, indent: str = "") -> Iterator[str]:
         yield indent + "]"
         return
     if depth == 0 or not isinstance(value, (dict, list)) or not value:
-        yield encode(value)
+        yield encoder(value)
         return
     opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     yield opening + "\n"
     items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
     for number, (key, item) in enumerate(items):
-        yield inner + (json.dumps(key) + ": " if isinstance(value, dict) else "")
-        yield from json_parts(item, depth - 1, inner)
+        yield inner + (encoder(key) + ": " if isinstance(value, dict) else "")
+        yield from json_parts(item, depth - 1, inner, encoder)
         yield ",\n" if number < len(items) - 1 else "\n"
     yield indent + closing

@@ -16,7 +16,8 @@
   repository root. A file outside it keeps its absolute path (GitHub then lists the annotation
   without placing it on a line). A finding without a file has no `file`, `line` or `col`.
 - Escaping is GitHub's: in the message, `%` -> `%25`, CR -> `%0D`, LF -> `%0A`; in property values
-  also `:` -> `%3A` and `,` -> `%2C`.
+  also `:` -> `%3A` and `,` -> `%2C`; other control characters are shown as `\\x1b` (see
+  `escape`). So no value can end a command or start a line of its own.
 - Read and config errors become `::error` commands, placed on their file and line when the error
   starts with `path:line:col: `.
 - The output ends with the text format's summary line, as a plain log line: Actions shows it in the
@@ -32,19 +33,15 @@ from pathlib import Path
 from compose_ports.findings import Finding, Severity
 from compose_ports.reporters.common import display_path
 from compose_ports.reporters.context import ReportContext
+from compose_ports.reporters.escape import github_data, github_property
 from compose_ports.reporters.lint_text import fixable_line, ordered, parse_error, summary, tail
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
-def escape_data(text: str) -> str:
-    """The message of a workflow command (after `::`)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """A property value (`file=...`, `title=...`): `:` and `,` delimit properties and the data."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+# GitHub's escapes (reporters/escape.py), under the names this module has always exported.
+escape_data = github_data
+escape_property = github_property
 
 
 def command(

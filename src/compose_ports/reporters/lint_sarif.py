@@ -10,7 +10,9 @@ any finding whose rule the context does not list, so that every result has a val
   code scanning rejects the whole log when one result has no location, so it becomes a
   `toolExecutionNotifications` entry of the invocation, of its level and tied to its rule
   (`associatedRule`), which leaves `executionSuccessful` alone.
-- Related bindings are `relatedLocations`, numbered from 1, each with a message naming its service.
+- Related bindings are `relatedLocations`, numbered from 1; one has a message only when the
+  binding has a note of its own (the result's message already names the other services: 5,000
+  conflicts naming the same first bindings would repeat `service web-0000` 15,000 times).
 - `partialFingerprints["composePorts/v1"]` is the sha256 of the code, the repository-relative
   file, service, stack, `hosts:` group and the message with its `file:line` and `line N`
   references removed: the same problem keeps its fingerprint when lines move, so code scanning
@@ -20,6 +22,13 @@ any finding whose rule the context does not list, so that every result has a val
 - Message texts (results, related locations, notifications) double `{` and `}`, as SARIF
   requires of plain-text messages (§3.11.5: braces are placeholder syntax), so `${PORT}` reads
   `${{PORT}}` in the file and `${PORT}` in a conforming viewer.
+- A path's byte that is not UTF-8 is percent-encoded from the raw bytes in a URI (`x%FF/a.yaml`)
+  and written as the text `\\xff` in messages and properties (see `escape`).
+- Lean at scale (5,000 services on one port are 5,000 results): the rules' metadata is written
+  once, in `tool.driver`, and results refer to it by `ruleIndex`; each file's URI and relative
+  path are worked out once; the document is compact JSON from the C encoder, one result per
+  line; a result's level is written only where it differs from its rule's default level, and
+  `properties.fixable` only when true (`properties.fix` then names the command).
 """
 
 from __future__ import annotations
@@ -28,13 +37,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from compose_ports.findings import Finding, Related, Severity
+from compose_ports.reporters.common import encode_compact
 from compose_ports.reporters.context import ReportContext, RuleInfo
+from compose_ports.reporters.escape import uri_path
 from compose_ports.reporters.lint_text import ordered, parse_error, related_note
 
 SCHEMA_URI = (
@@ -54,42 +63,70 @@ _WORD_POSITION = re.compile(r"\b(lines?|col(?:umn)?s?)\s+\d+", re.IGNORECASE)
 
 def _text(message: str) -> dict[str, str]:
     """A SARIF message object: braces doubled, since `{0}` would be read as a placeholder."""
-    return {"text": message.replace("{", "{{").replace("}", "}}")}
+    if "{" in message or "}" in message:
+        message = message.replace("{", "{{").replace("}", "}}")
+    return {"text": message}
 
 
-def _absolute(path: str, cwd: str) -> Path:
-    # normpath, not resolve(): a reporter formats paths, it does not follow symlinks on disk.
-    return Path(os.path.normpath(Path(cwd) / path))
+class Paths:
+    """Each file's SARIF forms, worked out once: a crowded port names one file thousands of times.
+
+    Plain strings, not pathlib: `normpath`, not `resolve()`, since a reporter formats paths and
+    does not follow symlinks on disk.
+    """
+
+    def __init__(self, context: ReportContext) -> None:
+        self.cwd = context.cwd
+        self.root = self.absolute(context.root)
+        self._below = self.root if self.root.endswith("/") else self.root + "/"
+        self._relative: dict[str, str | None] = {}
+        self._artifacts: dict[str, dict[str, str]] = {}
+
+    def absolute(self, path: str) -> str:
+        return os.path.normpath(os.path.join(self.cwd, path))
+
+    def relative(self, path: str) -> str | None:
+        """The POSIX path below the root, or None when the file is outside it."""
+        try:
+            return self._relative[path]
+        except KeyError:
+            pass
+        absolute = self.absolute(path)
+        if absolute == self.root:
+            relative: str | None = "."
+        elif absolute.startswith(self._below):
+            relative = absolute[len(self._below) :]
+        else:
+            relative = None
+        self._relative[path] = relative
+        return relative
+
+    def artifact(self, path: str) -> dict[str, str]:
+        """The `artifactLocation`, one object per file shared by every location in it."""
+        found = self._artifacts.get(path)
+        if found is None:
+            relative = self.relative(path)
+            if relative is None:
+                found = {"uri": "file://" + uri_path(self.absolute(path))}
+            else:
+                # Everything but unreserved characters and '/' percent-encoded: a space, '%',
+                # ',' and a ':' (which would otherwise read as a URI scheme in a first segment
+                # like `a:b/compose.yaml`), and a byte that is not UTF-8 as itself (`%FF`).
+                found = {"uri": uri_path(relative), "uriBaseId": SRCROOT}
+            self._artifacts[path] = found
+        return found
+
+    def fingerprint_file(self, path: str) -> str:
+        relative = self.relative(path)
+        return relative if relative is not None else self.absolute(path)
+
+    def root_uri(self) -> str:
+        uri = "file://" + uri_path(self.root)
+        return uri if uri.endswith("/") else uri + "/"
 
 
-def _root(context: ReportContext) -> Path:
-    return _absolute(context.root, context.cwd)
-
-
-def root_uri(context: ReportContext) -> str:
-    uri = _root(context).as_uri()
-    return uri if uri.endswith("/") else uri + "/"
-
-
-def relative_path(path: str, context: ReportContext) -> str | None:
-    """The POSIX path below the root, or None when the file is outside it."""
-    try:
-        return _absolute(path, context.cwd).relative_to(_root(context)).as_posix()
-    except ValueError:
-        return None
-
-
-def artifact_location(path: str, context: ReportContext) -> dict[str, str]:
-    relative = relative_path(path, context)
-    if relative is None:
-        return {"uri": _absolute(path, context.cwd).as_uri()}
-    # quote() encodes everything but unreserved characters and '/': a space, '%', ',' and a ':'
-    # (which would otherwise read as a URI scheme in a first segment like `a:b/compose.yaml`).
-    return {"uri": quote(relative, safe="/"), "uriBaseId": SRCROOT}
-
-
-def physical_location(path: str, line: int, column: int, context: ReportContext) -> dict[str, Any]:
-    location: dict[str, Any] = {"artifactLocation": artifact_location(path, context)}
+def physical_location(path: str, line: int, column: int, paths: Paths) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": paths.artifact(path)}
     if line >= 1:  # SARIF lines and columns start at 1; 0 means "no position"
         region: dict[str, int] = {"startLine": line}
         if column >= 1:
@@ -98,12 +135,9 @@ def physical_location(path: str, line: int, column: int, context: ReportContext)
     return location
 
 
-def fingerprint(finding: Finding, context: ReportContext) -> str:
+def fingerprint(finding: Finding, paths: Paths) -> str:
     """Stable across line moves; changes with what the finding is about."""
-    file = ""
-    if finding.file:
-        relative = relative_path(finding.file, context)
-        file = relative or _absolute(finding.file, context.cwd).as_posix()
+    file = paths.fingerprint_file(finding.file) if finding.file else ""
     message = _FILE_POSITION.sub(r"\1", finding.message)
     message = _WORD_POSITION.sub(r"\1", message)
     parts = [
@@ -114,7 +148,8 @@ def fingerprint(finding: Finding, context: ReportContext) -> str:
         finding.host or "",
         message,
     ]
-    # JSON rather than a separator: no field's content can shift into the next one.
+    # JSON rather than a separator: no field's content can shift into the next one. (ASCII JSON,
+    # so a path's undecodable byte hashes as its `\udcff` escape, as it always has.)
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
@@ -144,69 +179,75 @@ def _rules(findings: Sequence[Finding], context: ReportContext) -> list[RuleInfo
     return sorted(rules.values(), key=lambda r: r.code)
 
 
-def _related_location(index: int, related: Related, context: ReportContext) -> dict[str, Any]:
-    return {
+def _related_location(index: int, related: Related, paths: Paths) -> dict[str, Any]:
+    location: dict[str, Any] = {
         "id": index,
-        "physicalLocation": physical_location(related.file, related.line, related.column, context),
-        "message": _text(related_note(related) or "Related binding"),
+        "physicalLocation": physical_location(related.file, related.line, related.column, paths),
     }
+    if related.message:
+        location["message"] = _text(related_note(related))
+    return location
 
 
-def result(finding: Finding, rule_index: int, context: ReportContext) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "ruleId": finding.code,
-        "ruleIndex": rule_index,
-        "level": LEVEL[finding.severity],
-        "message": _text(finding.message),
-    }
+def result(finding: Finding, rule_index: int, rule_level: str, paths: Paths) -> dict[str, Any]:
+    entry: dict[str, Any] = {"ruleId": finding.code, "ruleIndex": rule_index}
+    level = LEVEL[finding.severity]
+    if level != rule_level:  # a config's severity for the rule; else the rule's default applies
+        entry["level"] = level
+    entry["message"] = _text(finding.message)
     if finding.file:  # always, in practice: file-less findings are notifications (see render)
         entry["locations"] = [
             {
                 "physicalLocation": physical_location(
-                    finding.file, finding.line, finding.column, context
+                    finding.file, finding.line, finding.column, paths
                 )
             }
         ]
     if finding.related:
         entry["relatedLocations"] = [
-            _related_location(i, r, context) for i, r in enumerate(finding.related, start=1)
+            _related_location(i, r, paths) for i, r in enumerate(finding.related, start=1)
         ]
-    entry["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding, context)}
-    properties: dict[str, Any] = {
-        key: value
-        for key, value in (
-            ("service", finding.service),
-            ("project", finding.project),
-            ("stack", finding.stack),
-            ("host", finding.host),
-        )
-        if value is not None
-    }
-    properties["fixable"] = finding.fixable
+    entry["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding, paths)}
+    properties: dict[str, Any] = {}
+    if finding.service is not None:
+        properties["service"] = finding.service
+    if finding.project is not None:
+        properties["project"] = finding.project
+    if finding.stack is not None:
+        properties["stack"] = finding.stack
+    if finding.host is not None:
+        properties["host"] = finding.host
     if finding.fix is not None:
+        properties["fixable"] = True
         properties["fix"] = finding.fix
-    entry["properties"] = properties
+    if properties:
+        entry["properties"] = properties
     return entry
 
 
-def _error_notification(error: str, context: ReportContext) -> dict[str, Any]:
+def _error_notification(error: str, paths: Paths) -> dict[str, Any]:
     notification: dict[str, Any] = {"level": "error", "message": _text(error)}
     parsed = parse_error(error)
     if parsed is not None:
         path, line, column, message = parsed
         notification["message"] = _text(message)
         notification["locations"] = [
-            {"physicalLocation": physical_location(path, line, column, context)}
+            {"physicalLocation": physical_location(path, line, column, paths)}
         ]
     return notification
 
 
 def render(findings: Sequence[Finding], context: ReportContext) -> str:
+    return "".join(render_parts(findings, context))
+
+
+def render_parts(findings: Sequence[Finding], context: ReportContext) -> Iterator[str]:
+    paths = Paths(context)
     rules = _rules(findings, context)
     index = {rule.code: i for i, rule in enumerate(rules)}
+    default_level = {rule.code: LEVEL[rule.severity] for rule in rules}
     findings = ordered(findings, context.cwd)
-    located = [f for f in findings if f.file]
-    notifications = [_error_notification(error, context) for error in context.errors]
+    notifications = [_error_notification(error, paths) for error in context.errors]
     notifications.extend(
         {
             "level": LEVEL[f.severity],
@@ -230,9 +271,17 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
             }
         },
         "invocations": [invocation],
-        "originalUriBaseIds": {SRCROOT: {"uri": root_uri(context)}},
+        "originalUriBaseIds": {SRCROOT: {"uri": paths.root_uri()}},
         "columnKind": "unicodeCodePoints",
-        "results": [result(f, index[f.code], context) for f in located],
     }
     document = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2) + "\n"
+    # Compact JSON from the C encoder: the document on its first line, then one result per line.
+    head = encode_compact(document)
+    yield head[: -len("}]}")] + ',"results":['
+    separator = "\n"
+    for finding in findings:
+        if finding.file:
+            entry = result(finding, index[finding.code], default_level[finding.code], paths)
+            yield separator + encode_compact(entry)
+            separator = ",\n"
+    yield "\n]}]}\n"

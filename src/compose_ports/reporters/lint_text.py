@@ -26,6 +26,8 @@
 - Read and config errors come next, as given, then the summary line.
 - Colour only when `context.color` (the caller handles NO_COLOR and terminals): the code and
   severity in the severity's colour, locations dim, the summary bold.
+- Every value from a file, a path or the system (paths, messages, names, errors) is shown with
+  its control characters escaped (`\\x1b`), so the colours are the only escape sequences.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from collections.abc import Sequence
 from compose_ports.findings import Finding, Related, Severity
 from compose_ports.reporters.common import display_path, location
 from compose_ports.reporters.context import ReportContext
+from compose_ports.reporters.escape import line_safe, visible
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -73,7 +76,8 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 
 def tail(finding: Finding) -> str:
-    """` [service: web, stack: prod, host: staging]`, or "" when none is known."""
+    """` [service: web, stack: prod, host: staging]`, or "" when none is known (raw: each format
+    escapes it)."""
     parts = [
         f"{label}: {value}"
         for label, value in (
@@ -87,7 +91,7 @@ def tail(finding: Finding) -> str:
 
 
 def related_note(related: Related) -> str:
-    """`service db (stack prod): its message`, what is known of another binding, or ""."""
+    """`service db (stack prod): its message`, what is known of another binding, or "" (raw)."""
     words = []
     if related.service:
         words.append(f"service {related.service}")
@@ -103,18 +107,23 @@ def _finding_lines(finding: Finding, context: ReportContext) -> list[str]:
     color = context.color
     head = ""
     if finding.file:
-        where = location(display_path(finding.file, context.cwd), finding.line, finding.column)
-        head = _paint(where + ":", DIM, color) + " "
+        where = location(
+            visible(display_path(finding.file, context.cwd)), finding.line, finding.column
+        )
+        # The path starts the line, behind the colour's own escape sequence, if any.
+        head = _paint(line_safe(where) + ":", DIM, color) + " "
     style = SEVERITY_COLOR[finding.severity]
     fix = f" {fix_mark(finding.fix)}" if finding.fix else ""
     lines = [
         f"{head}{_paint(finding.code, style, color)}{fix} "
         f"{_paint(finding.severity.value, style, color)} "
-        f"{finding.rule}: {finding.message}{tail(finding)}"
+        f"{finding.rule}: {visible(finding.message + tail(finding))}"
     ]
     for related in finding.related:
-        where = location(display_path(related.file, context.cwd), related.line, related.column)
-        note = related_note(related)
+        where = location(
+            visible(display_path(related.file, context.cwd)), related.line, related.column
+        )
+        note = visible(related_note(related))
         lines.append(f"    also: {_paint(where, DIM, color)}" + (f" {note}" if note else ""))
     return lines
 
@@ -189,7 +198,7 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
             block.extend(_finding_lines(finding, context))
         blocks.append("\n".join(block))
     if context.errors:
-        blocks.append("\n".join(context.errors))
+        blocks.append("\n".join(line_safe(visible(error)) for error in context.errors))
     closing = [_paint(summary(findings, context), BOLD, context.color)]
     if (line := fixable_line(findings)) is not None:
         closing.append(line)

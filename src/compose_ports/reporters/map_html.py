@@ -2,7 +2,8 @@
 
 The page must open anywhere, offline, from a CI artifact or a mail attachment: inline CSS and
 inline SVG only, no script, no font, image or stylesheet from the network. Every text from the
-model goes through `html.escape`, attributes included.
+model goes through `escape.html_text` (`html.escape` after its control characters are shown as
+`\\x1b`: the page is also printed to terminals), attributes included.
 
 For each machine: an axis of the whole port space with the policy ranges as coloured bands and
 every binding as a flag (a pole on the axis, its service and port beside it; the SVG <title>
@@ -16,9 +17,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from html import escape
 
 from compose_ports.reporters.common import display_path
+from compose_ports.reporters.escape import html_text as escape
+from compose_ports.reporters.escape import visible
 from compose_ports.reporters.map_markdown import (
     category_text,
     container_text,
@@ -174,6 +176,7 @@ def _flags(group: HostGroup) -> list[_Flag]:
             text = _crowd_text(group, run, f"{ports}{protocol}")
         else:
             text = f"{first.service} {ports}{protocol}"
+        text = visible(text)  # as shown, so that its width is the one measured
         width = len(text) * CHAR
         if x + 4 + width <= WIDTH - 4:
             box = (x + 4, x + 4 + width, "start")

@@ -2,11 +2,16 @@
 
 It is committed and diffed, so it is deterministic: no timestamps, no absolute paths below the
 current directory, rows in host-port order. Everything shown is computed by `registry_view`.
+
+Every value (names, paths, messages) renders as itself and stays in its cell: `escape.markdown`
+writes `&<>` as entities, controls (CR and LF among them) as `\\x0d`, and Markdown syntax (the
+pipe first) behind a backslash; a code span is used only for a value that needs no escape.
 """
 
 from __future__ import annotations
 
 from compose_ports.reporters.common import display_path
+from compose_ports.reporters.escape import markdown, markdown_code
 from compose_ports.reporters.registry_view import HostGroup, Peer, RegistryView, Row
 
 HEADER = (
@@ -24,15 +29,6 @@ HEADER = (
 )
 # Ports and container ports right-aligned, as numbers read best.
 ALIGN = ("---:", "---", "---", "---", "---", "---", "---:", "---", "---", "---", "---")
-
-
-def _cell(text: str) -> str:
-    # A pipe ends the cell and a newline the row, whatever the text is.
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    return f"`{text}`" if text else ""
 
 
 def peer_name(peer: Peer) -> str:
@@ -67,37 +63,39 @@ def category_text(row: Row) -> str:
 
 
 def _row(row: Row, cwd: str | None) -> str:
-    port = row.published or "(ephemeral)"
+    port = markdown(row.published or "(ephemeral)")
     conflict = ""
     if row.conflict:
         port = f"**{port}**"
-        conflict = "⚠ " + "; ".join(peer_text(p) for p in row.peers) + others_text(row)
+        conflict = markdown("⚠ " + "; ".join(peer_text(p) for p in row.peers) + others_text(row))
     cells = (
         port,
-        row.protocol,
-        row.host_ip or "all",
-        row.service,
-        row.stack or "",
-        row.project,
-        container_text(row),
-        category_text(row),
-        _code(row.variable or ""),
-        _code(f"{display_path(row.file, cwd)}:{row.line}"),
+        markdown(row.protocol),
+        markdown(row.host_ip or "all"),
+        markdown(row.service),
+        markdown(row.stack or ""),
+        markdown(row.project),
+        markdown(container_text(row)),
+        markdown(category_text(row)),
+        markdown_code(row.variable or ""),
+        markdown_code(f"{display_path(row.file, cwd)}:{row.line}"),
         conflict,
     )
-    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+    return "| " + " | ".join(cells) + " |"
 
 
 def _group(group: HostGroup, level: str, cwd: str | None) -> list[str]:
-    out = [f"{level} {group.title}", ""]
+    out = [f"{level} {markdown(group.title)}", ""]
     if group.host is not None:
         stacks = ", ".join(
-            f"`{m.title}` (" + ", ".join(_code(display_path(f, cwd)) for f in m.files) + ")"
+            f"{markdown_code(m.title)} ("
+            + ", ".join(markdown_code(display_path(f, cwd)) for f in m.files)
+            + ")"
             for m in group.members
         )
         out += [f"Stacks: {stacks}", ""]
     else:
-        files = [_code(display_path(f, cwd)) for m in group.members for f in m.files]
+        files = [markdown_code(display_path(f, cwd)) for m in group.members for f in m.files]
         out += ["Files: " + ", ".join(files), ""]
     if group.conflicts:
         out += [f"⚠ **{group.conflicts} bindings in conflict** on this machine.", ""]
@@ -109,8 +107,8 @@ def _group(group: HostGroup, level: str, cwd: str | None) -> list[str]:
         out.append("No published ports.")
     out.append("")
     if group.ranges:
-        legend = " · ".join(f"`{b.name}` {b.start}-{b.end}" for b in group.ranges)
-        policy = f" (`{display_path(group.config, cwd)}`)" if group.config else ""
+        legend = " · ".join(f"{markdown_code(b.name)} {b.start}-{b.end}" for b in group.ranges)
+        policy = f" ({markdown_code(display_path(group.config, cwd))})" if group.config else ""
         out += [f"Policy ranges{policy}: {legend}", ""]
     return out
 

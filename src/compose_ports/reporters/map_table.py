@@ -1,4 +1,7 @@
-"""`map --format table`: for people, aligned, grouped by project, sorted by host port."""
+"""`map --format table`: for people, aligned, grouped by project, sorted by host port.
+
+Every value from a file or a path is shown with its control characters escaped (`escape.visible`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from compose_ports.reporters.common import (
     host_address,
     port_sort_key,
 )
+from compose_ports.reporters.escape import visible
 
 HEADER = ("HOST PORT", "SERVICE", "TARGET", "SOURCE", "VARIABLE")
 
@@ -16,7 +20,7 @@ HEADER = ("HOST PORT", "SERVICE", "TARGET", "SOURCE", "VARIABLE")
 def _title(project: Project, cwd: str | None) -> str:
     stack = f" (stack {project.stack})" if project.stack else ""
     files = ", ".join(display_path(f, cwd) for f in project.files)
-    return f"{project.name}{stack}: {files}"
+    return visible(f"{project.name}{stack}: {files}")
 
 
 def render(projects: list[Project], cwd: str | None = None) -> str:
@@ -24,11 +28,11 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
     for project in projects:
         rows = [
             (
-                host_address(b),
-                b.service,
+                visible(host_address(b)),
+                visible(b.service),
                 container_port(b),
-                f"{display_path(b.source.file, cwd)}:{b.source.line}",
-                b.variable or "",
+                visible(f"{display_path(b.source.file, cwd)}:{b.source.line}"),
+                visible(b.variable or ""),
             )
             for b in sorted(project.bindings, key=port_sort_key)
         ]
@@ -43,15 +47,19 @@ def render(projects: list[Project], cwd: str | None = None) -> str:
             lines.append("  (no published ports)")
         inactive = [s for s in project.services if not s.active and s.ports]
         for service in inactive:
-            lines.append(f"  inactive: {service.name} (profiles: {', '.join(service.profiles)})")
+            profiles = ", ".join(service.profiles)
+            lines.append(visible(f"  inactive: {service.name} (profiles: {profiles})"))
         for warning in project.warnings:
-            lines.append(f"  note: {warning}")
+            lines.append(visible(f"  note: {warning}"))
         if project.rejection:
-            lines.append(f"  note: Docker Compose would reject this project: {project.rejection}")
+            rejection = project.rejection
+            lines.append(visible(f"  note: Docker Compose would reject this project: {rejection}"))
         for diagnostic in project.diagnostics:
             where = display_path(diagnostic.file, cwd)
             lines.append(
-                f"  error: {where}:{diagnostic.line}:{diagnostic.column}: {diagnostic.message}"
+                visible(
+                    f"  error: {where}:{diagnostic.line}:{diagnostic.column}: {diagnostic.message}"
+                )
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n" if blocks else "no compose projects found\n"
