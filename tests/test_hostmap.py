@@ -172,11 +172,13 @@ def test_pool_fully_covered_by_others_is_certain():
     pool = claim(None, 8000, 8002, pool=True, key="pool")
     low = claim("::", 8000, key="low")  # ipv6 only: still refuses 8000 to the pool
     high = claim("127.0.0.1", 8001, 8005, key="high")
-    ports = HostPortMap([pool, low, high])
+    ports = HostPortMap([low, high, pool])
     assert ports.collisions() == [
-        Collision(pool, low, (8000, 8000), "ipv6", True),
-        Collision(pool, high, (8001, 8002), "ipv4", True),
+        Collision(low, pool, (8000, 8000), "ipv6", True),
+        Collision(high, pool, (8001, 8002), "ipv4", True),
     ]
+    # Started first, it takes a port of its choice: the others may or may not find theirs.
+    assert [c.certain for c in HostPortMap([pool, low, high]).collisions()] == [False, False]
 
 
 def test_pool_partly_free_is_not_certain():
@@ -184,11 +186,33 @@ def test_pool_partly_free_is_not_certain():
     low = claim(None, 8000, key="low")
     high = claim(None, 8002, key="high")
     other_ip = claim("127.0.0.1", 8001, key="elsewhere")
-    ports = HostPortMap([pool, low, high, other_ip])
+    ports = HostPortMap([low, high, other_ip, pool])
     # 127.0.0.1:8001 does refuse 8001 to an unset-IP pool: now nothing is left.
     assert [c.certain for c in ports.collisions()] == [True, True, True]
-    ports = HostPortMap([claim("127.0.0.2", 8000, 8002, pool=True), low, high])
+    ports = HostPortMap([low, high, claim("127.0.0.2", 8000, 8002, pool=True)])
     assert [c.certain for c in ports.collisions()] == [False, False]
+
+
+def test_a_pool_with_no_choice_takes_the_port_a_later_claim_wants():
+    first = claim("127.0.0.1", 24090, key="first")
+    pool = claim("127.0.0.1", 24090, 24091, pool=True, key="pool")
+    second = claim("127.0.0.1", 24091, key="second")
+    # The engine starts the pool on 24091, the one port left, and refuses `second`.
+    assert HostPortMap([first, pool, second]).collisions() == [
+        Collision(first, pool, (24090, 24090), "ipv4", False),
+        Collision(pool, second, (24091, 24091), "ipv4", True),
+    ]
+
+
+def test_pools_inside_a_pool_take_its_ports():
+    a, b, c = (claim("127.0.0.1", 24090, 24091, pool=True, key=k) for k in "abc")
+    found = HostPortMap([a, b, c]).collisions()
+    # The third finds both ports taken: "all ports are allocated".
+    assert [(x.first.key, x.second.key, x.certain) for x in found] == [
+        ("a", "b", False),
+        ("a", "c", True),
+        ("b", "c", True),
+    ]
 
 
 def test_incompatible_address_does_not_cover_a_pool():
@@ -204,10 +228,10 @@ def test_two_pools_overlapping_are_not_certain_unless_fixed_claims_cover_one():
     b = claim(None, 8001, 8002, pool=True, key="b")
     assert HostPortMap([a, b]).collisions() == [Collision(a, b, (8001, 8001), "ipv4", False)]
     fixed = claim(None, 8000, 8001, key="fixed")
-    assert HostPortMap([a, b, fixed]).collisions() == [
-        Collision(a, b, (8001, 8001), "ipv4", True),  # a has no port left
-        Collision(a, fixed, (8000, 8001), "ipv4", True),
-        Collision(b, fixed, (8001, 8001), "ipv4", False),
+    assert HostPortMap([fixed, a, b]).collisions() == [
+        Collision(fixed, a, (8000, 8001), "ipv4", True),  # a has no port left
+        Collision(fixed, b, (8001, 8001), "ipv4", False),  # b still has 8002
+        Collision(a, b, (8001, 8001), "ipv4", False),  # a, refused, took nothing
     ]
 
 
@@ -360,15 +384,18 @@ def test_many_big_ranges_and_many_single_ports():
     everywhere = claim(None, 20000, 39999, key="everywhere")
     on_fixed = [claim("10.1.0.2", 20000 + s, key=("on-fixed", s)) for s in range(50)]
     on_pool = [claim("10.1.0.1", 30000 + s, key=("on-pool", s)) for s in range(50)]
-    ports = HostPortMap([*ranges, *singles, everywhere, *on_fixed, *on_pool])
+    ports = HostPortMap([everywhere, *ranges, *singles, *on_fixed, *on_pool])
 
     found = ports.collisions()
     assert len(found) == 200 + 2 * 50 + 2 * 50
-    # `everywhere` takes every port of each pool: all of them are certain.
-    assert all(c.certain for c in found)
+    # `everywhere` started first takes every port of each pool, which the engine refuses: each
+    # collision with it is certain, and a refused pool takes nothing from those after it.
+    assert [c for c in found if not c.certain] == [
+        Collision(ranges[0], p, (p.start, p.start), "ipv4", False) for p in on_pool
+    ]
     assert all(c.family == "ipv4" for c in found)
-    assert found[0] == Collision(ranges[0], everywhere, (20000, 39999), "ipv4", True)
-    assert found[-1] == Collision(everywhere, on_pool[-1], (30049, 30049), "ipv4", True)
+    assert found[0] == Collision(everywhere, ranges[0], (20000, 39999), "ipv4", True)
+    assert found[-1] == Collision(ranges[0], on_pool[-1], (30049, 30049), "ipv4", False)
     assert len(ports.overlapping(everywhere)) == 300
     assert ports.overlapping(ranges[1]) == [everywhere, *on_fixed]
 
@@ -423,15 +450,41 @@ def reference_collisions(claims: list[Claim]) -> list[Collision]:
             if families:
                 meet[i, j] = meet[j, i] = (families, ports)
 
-    def exhausted(p: int) -> bool:
+    # The engine starts claims in order; a pool takes, at its start, free ports of its range:
+    # what the fixed claims before it leave, less what earlier pools inside its range took.
+    exhausted: dict[int, bool] = {}
+    forced: dict[int, set[int]] = {}
+    for p in range(n):
         pool = claims[p]
         if not pool.pool:
+            continue
+        ports = set(range(pool.start, pool.end + 1))
+        free, drawn, unsure = set(ports), 0, False
+        for q in range(p):
+            if (p, q) not in meet:
+                continue
+            other = claims[q]
+            if not other.pool:
+                free -= set(range(other.start, other.end + 1))
+            elif exhausted[q]:
+                continue
+            elif set(range(other.start, other.end + 1)) <= ports:
+                drawn += other.replicas
+            else:
+                unsure = True
+        exhausted[p] = len(free) - drawn < pool.replicas
+        if not exhausted[p] and not drawn and not unsure and len(free) == pool.replicas:
+            forced[p] = free
+
+    def certain(i: int, j: int) -> bool:
+        a, b = claims[i], claims[j]
+        if a.pool and exhausted[i]:
             return False
-        free = set(range(pool.start, pool.end + 1))
-        for q in range(n):
-            if (p, q) in meet and not claims[q].pool:
-                free -= set(range(claims[q].start, claims[q].end + 1))
-        return len(free) < pool.replicas
+        if b.pool:
+            return exhausted[j]
+        if not a.pool:
+            return True
+        return bool(forced.get(i, set()) & set(range(b.start, b.end + 1)))
 
     expected = []
     for j in range(n):
@@ -440,9 +493,8 @@ def reference_collisions(claims: list[Claim]) -> list[Collision]:
                 continue
             families, ports = meet[i, j]
             a, b = claims[i], claims[j]
-            certain = (not a.pool and not b.pool) or exhausted(i) or exhausted(j)
             family = "ipv4" if "ipv4" in families else "ipv6"
-            expected.append(Collision(a, b, (min(ports), max(ports)), family, certain))
+            expected.append(Collision(a, b, (min(ports), max(ports)), family, certain(i, j)))
         c = claims[j]
         if c.replicas > 1 and (not c.pool or c.end - c.start + 1 < c.replicas):
             family = "ipv4" if any(f == "ipv4" for f, _ in BOUND[c.host_ip]) else "ipv6"

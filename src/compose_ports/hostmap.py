@@ -20,11 +20,16 @@ Decisions the rule leaves open:
   sees it (daemon/container_operations.go, `types.ParseProtocol(port.Proto())`).
 - A host IP that does not parse as an address binds nothing we can place: its claim collides
   with nothing, here. Reporting the bad address is the reader's job, not the map's.
-- A pool (a host range for one container port) asks for one free port per replica. Only the
-  fixed (non-pool) claims that collide with it are counted as taking its ports: other pools take
-  one port each, but which one depends on creation order, so two pools overlapping each other are
-  never certain on their own account. A pool is *exhausted* when fewer free ports are left than
-  its replicas; every collision involving an exhausted pool is certain.
+- Claims are made in insertion order: the order the engine starts them in (a `hosts:` group's
+  stacks in turn, a stack's files, their lines). A pool (a host range for one container port)
+  takes, at its start, one free port per replica, whichever the allocator hands out. So what a
+  pool takes depends on what started before it, never after: it is *exhausted* (the engine
+  refuses it, "all ports are allocated") when the fixed claims before it, and the pools before
+  it that lie wholly inside its range (each took ports of it), leave fewer free ports than its
+  replicas. A later fixed claim on a pool's range is refused for certain only when the pool had
+  no choice (exactly as many free ports as replicas, no earlier pool in the way); otherwise it
+  depends on the port the pool drew, and the collision is uncertain. An exhausted pool takes
+  nothing, so it collides for certain only with what started before it.
 - `is_free` and `lowest_free` treat a pool's whole range as taken: a port chosen there could be
   the one the engine hands the pool, and would at least be reported as an uncertain collision.
 """
@@ -33,11 +38,11 @@ from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_left, bisect_right
-from collections.abc import Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
-from compose_ports.model import PortBinding
+from compose_ports.model import PortBinding, Project, Service
 
 IPV4 = "ipv4"
 IPV6 = "ipv6"
@@ -85,6 +90,38 @@ class Conflict(NamedTuple):
     # the first that collides at all (a pool overlap); None when no earlier claim collides.
     cause: Collision | None
     itself: Collision | None  # its replicas on one fixed host port (`_self_collision`)
+
+
+Keyed = Callable[[Project, Service, PortBinding], object]
+
+
+def build(
+    projects: Sequence[Project],
+    key: Keyed | None = None,
+    skip: Callable[[PortBinding], bool] | None = None,
+) -> HostPortMap:
+    """The map of projects that run on one machine, started in this order: every command
+    builds its map here. The engine starts each project in turn, its files' entries in file
+    order, then line order (what a pool finds taken depends on it), and publishes what
+    Project.publishing says, each service's replicas included. `key` makes each claim's key
+    (default: the binding); `skip` leaves bindings out."""
+    entries = []
+    for index, project in enumerate(projects):
+        files = {f: i for i, f in enumerate(project.files)}
+        for service, binding in project.publishing():
+            if skip is not None and skip(binding):
+                continue
+            src = binding.source
+            order = (index, files.get(src.file, len(files)), src.line, src.column)
+            entries.append((order, project, service, binding))
+    entries.sort(key=lambda entry: entry[0])
+    host_map = HostPortMap()
+    for _, project, service, binding in entries:
+        made = key(project, service, binding) if key is not None else binding
+        claim = claim_for(binding, made, replicas=service.replicas or 1)
+        if claim is not None:
+            host_map.add(claim)
+    return host_map
 
 
 def claim_for(binding: PortBinding, key: object | None = None, replicas: int = 1) -> Claim | None:
@@ -338,7 +375,7 @@ def _overlapping_any(claims: list[Claim]) -> list[int]:
 
 
 # Which claims a claim's "first certain collision" is looked for among (see _Analysis.cause).
-ANY, MAKERS, EXHAUSTED = "any", "fixed or exhausted", "exhausted"
+ANY, MAKERS = "any", "fixed or forced"
 
 
 class _Analysis:
@@ -385,37 +422,59 @@ class _Analysis:
                 total += bisect_right(starts, claim.end) - bisect_left(ends, claim.start)
             # A claim is in exactly one of the classes it queries, and overlaps itself.
             self.count[position] = max(total - 1, 0)
-        fixed: dict[_Class, _Merged] = {}
+        # What each pool takes at its start: pools in order, each after those before it.
+        self.forced: dict[int, _Merged] = {}  # pool -> the ports it certainly takes
         for position in candidates:
             claim = claims[position]
-            if not claim.pool or not self.count[position]:
-                continue
-            for cls in self.queries[position]:
-                if cls not in fixed:
-                    fixed[cls] = _Merged(
-                        (claims[p].start, claims[p].end)
-                        for p in self.members[cls]
-                        if not claims[p].pool
-                    )
-            # Only fixed claims surely take ports of a pool: other pools take one port each,
-            # but which one depends on the order the engine creates them in. A port is refused
-            # to a pool if it is allocated in any of the address maps the request needs
-            # (portallocator.go: "search for a port that's available in all ranges"), so the
-            # fixed claims of every class it queries count.
-            taken = _covered((fixed[c] for c in self.queries[position]), claim.start, claim.end)
-            self.exhausted[position] = claim.size - taken < claim.replicas
+            if claim.pool and self.count[position]:
+                self._judge_pool(position)
+
+    def _earlier(self, position: int) -> list[int]:
+        """The claims before position that collide with it, in insertion order."""
+        claim = self.claims[position]
+        found: set[int] = set()
+        for cls in self.queries[position]:
+            for other in self.members[cls]:
+                if other >= position:
+                    break  # members are in insertion order
+                o = self.claims[other]
+                if o.start <= claim.end and claim.start <= o.end:
+                    found.add(other)
+        return sorted(found)
+
+    def _judge_pool(self, position: int) -> None:
+        claim = self.claims[position]
+        fixed = []
+        drawn = 0  # ports earlier pools inside this range took, whichever they were
+        unsure = False  # an earlier pool may have taken some of its ports, or not
+        for other in self._earlier(position):
+            o = self.claims[other]
+            if not o.pool:
+                fixed.append((o.start, o.end))
+            elif self.exhausted[other]:
+                continue  # refused: it took nothing
+            elif claim.start <= o.start and o.end <= claim.end:
+                drawn += o.replicas
+            else:
+                unsure = True
+        taken = _covered([_Merged(fixed)], claim.start, claim.end)
+        free = claim.size - taken - drawn
+        self.exhausted[position] = free < claim.replicas
+        if not self.exhausted[position] and not drawn and not unsure and free == claim.replicas:
+            # No choice: the free ports are the ones it takes.
+            self.forced[position] = _Merged(_gaps(_Merged(fixed), claim.start, claim.end))
 
     def _tree(self, cls: _Class, kind: str, limit: int) -> _Overlaps:
         tree = self._trees.get((cls, kind))
         if tree is None or tree.limit < limit:
-            claims, count, exhausted = self.claims, self.count, self.exhausted
+            claims, count = self.claims, self.count
             tree = _Overlaps(
                 [
                     (claims[p].start, claims[p].end, p)
                     for p in self.members[cls]
                     # A claim that collides with nothing is nobody's partner.
                     if count[p]
-                    and (kind == ANY or exhausted[p] or (kind == MAKERS and not claims[p].pool))
+                    and (kind == ANY or not claims[p].pool or p in self.forced)
                 ],
                 limit,
             )
@@ -447,10 +506,20 @@ class _Analysis:
         return sorted(found)
 
     def certain(self, a: int, b: int) -> bool:
-        """Two fixed claims on one port: the later request gets "port is already allocated".
-        A pool only fails once it has no free port left."""
+        """Whether the later of two colliding claims is refused for certain because of the
+        earlier: two fixed ports, a pool that finds no free port left, or a fixed port a pool
+        before it had no choice but to take."""
+        if b < a:
+            a, b = b, a
         first, second = self.claims[a], self.claims[b]
-        return (not first.pool and not second.pool) or self.exhausted[a] or self.exhausted[b]
+        if first.pool and self.exhausted[a]:
+            return False  # refused itself: it took nothing
+        if second.pool:
+            return self.exhausted[b]
+        if not first.pool:
+            return True
+        forced = self.forced.get(a)
+        return forced is not None and _covered([forced], second.start, second.end) > 0
 
     def collision(self, a: int, b: int) -> Collision:
         if b < a:
@@ -468,11 +537,33 @@ class _Analysis:
             return None
         if self.certain(first[0], position):
             return first[0]
-        # Certain partners of a fixed claim: fixed claims and exhausted pools; of a pool with
-        # free ports: exhausted pools (an exhausted claim is certain with everything).
-        kind = MAKERS if not self.claims[position].pool else EXHAUSTED
-        found = self.first(position, 1, kind)
-        return found[0] if found and found[0] < position else first[0]
+        if not self.claims[position].pool:
+            # Certain partners of a fixed claim are fixed claims and pools that had no choice.
+            for other in self.first(position, _CAUSES, MAKERS):
+                if other < position and self.certain(other, position):
+                    return other
+        return first[0]
+
+
+# How many earlier fixed claims and forced pools `cause` looks at for a certain one.
+_CAUSES = 8
+
+
+def _gaps(merged: _Merged, start: int, end: int) -> list[tuple[int, int]]:
+    """The ports of [start, end] that merged does not cover, as intervals."""
+    gaps = []
+    port = start
+    for low, high in zip(merged.starts, merged.ends, strict=True):
+        if high < port:
+            continue
+        if low > end:
+            break
+        if low > port:
+            gaps.append((port, min(low - 1, end)))
+        port = max(port, high + 1)
+    if port <= end:
+        gaps.append((port, end))
+    return gaps
 
 
 def _self_collision(claim: Claim) -> Collision | None:

@@ -25,6 +25,7 @@ from compose_ports.merge import is_reset, merge_mapping, unique, without_resets
 from compose_ports.model import (
     Diagnostic,
     Duplicate,
+    Network,
     Origin,
     PortBinding,
     PortSpec,
@@ -813,7 +814,29 @@ def _project(
         defined=frozenset(env.values).union(problems.defined),
         env_files=env.files,
         reads=tuple(problems.files),
+        networks=_networks(model.get("networks") if isinstance(model, Mapping) else None),
     )
+
+
+def _networks(raw: Any) -> dict[str, Network]:
+    """The project's networks, for what decides where ports go (model.Project.publishing)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    networks = {}
+    for name, spec in raw.items():
+        if not isinstance(spec, Mapping):
+            networks[str(name)] = Network()
+            continue
+        options = spec.get("driver_opts")
+        binding = options.get(_HOST_BINDING) if isinstance(options, Mapping) else None
+        networks[str(name)] = Network(
+            internal=spec.get("internal") is True,
+            host_binding_ipv4=str(binding) if isinstance(binding, str) and binding else None,
+        )
+    return networks
+
+
+_HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
 
 
 def _service(
@@ -826,6 +849,14 @@ def _service(
     replicas = _replicas(raw)
     image = raw.get("image")
     network_mode = raw.get("network_mode")
+    joined = raw.get("networks")
+    if isinstance(joined, dict):
+        networks = tuple(str(n) for n in joined)
+    elif isinstance(joined, list):
+        networks = tuple(str(n) for n in joined if isinstance(n, str))
+    else:
+        # Compose puts a service that names no network (and no network_mode) on `default`.
+        networks = () if isinstance(network_mode, str) else ("default",)
     src = getattr(raw, "src", None)
     return Service(
         name=name,
@@ -834,6 +865,7 @@ def _service(
         active=active,
         network_mode=str(network_mode) if isinstance(network_mode, str) else None,
         replicas=replicas,
+        networks=networks,
         ports=tuple(bindings),
         source=src,
         duplicates=tuple(problems.duplicates.get(name, ())) if active else (),

@@ -5,6 +5,7 @@ Plain frozen dataclasses. Paths are absolute; reporters make them relative for d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
@@ -88,6 +89,8 @@ def parse_host_range(published: str | None) -> tuple[int, int] | None:
     if not published:
         return None
     first, sep, last = published.partition("-")
+    # The engine's nat.ParsePortRange reads two parts: "1-2-3" is the range 1-2.
+    last = last.partition("-")[0]
     if not first.isdigit() or (sep and not last.isdigit()):
         return None
     start = int(first)
@@ -161,6 +164,16 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
+class Network:
+    """What of a project's network decides whether and where ports are published."""
+
+    internal: bool = False  # `internal: true`: the engine maps no port of a container on it
+    # driver_opts `com.docker.network.bridge.host_binding_ipv4`: where a port without a host
+    # IP is bound instead of 0.0.0.0 and ::.
+    host_binding_ipv4: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     image: str | None = None
@@ -168,6 +181,7 @@ class Service:
     active: bool = True  # False when its profiles match no active profile: Compose drops it
     network_mode: str | None = None
     replicas: int | None = None  # `scale` or `deploy.replicas`
+    networks: tuple[str, ...] = ()  # the networks it joins (`default` when it names none)
     ports: tuple[PortBinding, ...] = ()
     source: Source | None = None
     duplicates: tuple[Duplicate, ...] = ()
@@ -188,6 +202,7 @@ class Project:
     defined: frozenset[str] = frozenset()  # variables the environment and env files define
     env_files: tuple[str, ...] = ()  # the env files read, in order
     reads: tuple[str, ...] = ()  # every compose file read: `files`, and what include/extends reach
+    networks: Mapping[str, Network] = field(default_factory=dict)  # by name, as declared
 
     @property
     def active_services(self) -> tuple[Service, ...]:
@@ -202,6 +217,45 @@ class Project:
     def errors(self) -> tuple[Diagnostic, ...]:
         return self.diagnostics
 
+    def publishing(self) -> tuple[tuple[Service, PortBinding], ...]:
+        """The bindings the engine really publishes, each with its service, in Compose's order.
+
+        Not those of a service that starts no container (`scale: 0`), whose network drops or
+        refuses ports (`network_mode: host`, `none`, `service:`, `container:`), or whose every
+        network is `internal`. A binding without a host IP is bound where the service's
+        networks say (`host_binding_ipv4`), when they all say the same.
+        """
+        result = []
+        for service in self.services:
+            if not service.active or service.replicas == 0 or not _publishes(self, service):
+                continue
+            where = _host_binding(self, service)
+            for binding in service.ports:
+                if where is not None and binding.spec.host_ip is None:
+                    binding = replace(binding, spec=replace(binding.spec, host_ip=where))
+                result.append((service, binding))
+        return tuple(result)
+
     def entries(self) -> list[tuple[PortBinding, PortSpec]]:
         """Every port entry exactly as `docker compose config` prints them, runs expanded."""
         return [(b, spec) for b in self.bindings for spec in b.spec.expand()]
+
+
+_NO_PORTS = ("host", "none")
+_SHARED_NETWORK = ("service:", "container:")
+
+
+def _publishes(project: Project, service: Service) -> bool:
+    mode = service.network_mode
+    if mode is not None and (mode in _NO_PORTS or mode.startswith(_SHARED_NETWORK)):
+        return False
+    networks = [project.networks.get(n, _DEFAULT_NETWORK) for n in service.networks]
+    return not networks or not all(n.internal for n in networks)
+
+
+def _host_binding(project: Project, service: Service) -> str | None:
+    found = {project.networks.get(n, _DEFAULT_NETWORK).host_binding_ipv4 for n in service.networks}
+    return found.pop() if len(found) == 1 else None
+
+
+_DEFAULT_NETWORK = Network()

@@ -567,8 +567,11 @@ def engine_error(spec: PortSpec) -> str | None:
 
     moby@v28.5.1:daemon/container.go validatePortBindings: the container port must pass
     nat.ParsePort, the host port nat.NewPort(nat.SplitProtoPort(HostPort)), i.e. ParsePortRange
-    on the text before any "/" (so "1-2-3" and "8080/udp" pass, "abc", "70000", "8000-7000",
-    "-1" and " 80" fail). [S]: no engine to run here.
+    on the text before any "/" (so "1-2-3", read as 1-2, and "8080/udp" pass; "abc", "70000",
+    "8000-7000", "-1" and " 80" fail). [S], and dockerd 20.10 agrees (it makes a pool of 1-2 of
+    "1-2-3": tests/test_engine_conflicts.py). A long-syntax protocol other than tcp, udp or sctp
+    passes `config`; the engine refuses the container ("invalid transport protocol"), checked
+    on dockerd 20.10.
     """
     if spec.target > 65535:
         return f"invalid port specification: {go_quote(str(spec.target))}"
@@ -577,6 +580,8 @@ def engine_error(spec: PortSpec) -> str | None:
         port = published.partition("/")[0]
         if port and _parse_port_range(port) is None:
             return f"invalid port specification: {go_quote(published)}"
+    if spec.protocol.lower() not in _PROTOCOLS:
+        return f"invalid transport protocol: {spec.protocol}"
     return None
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from compose_ports import policy
 from compose_ports.config import Config, PortRange
-from compose_ports.hostmap import HostPortMap, claim_for
+from compose_ports.hostmap import HostPortMap, build
 from compose_ports.model import Project
 
 
@@ -18,13 +18,7 @@ def category_for(config: Config | None, service: str, name: str | None) -> PortR
 
 
 def occupied(projects: Iterable[Project]) -> HostPortMap:
-    host_map = HostPortMap()
-    for project in projects:
-        for binding in project.bindings:
-            claim = claim_for(binding)
-            if claim is not None:
-                host_map.add(claim)
-    return host_map
+    return build(list(projects))
 
 
 def suggest(

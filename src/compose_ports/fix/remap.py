@@ -24,7 +24,7 @@ from compose_ports import policy
 from compose_ports.config import Config
 from compose_ports.fix.naming import Target
 from compose_ports.fix.readers import Reader
-from compose_ports.hostmap import Claim, HostPortMap, claim_for
+from compose_ports.hostmap import Claim, HostPortMap, build, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
 from compose_ports.rules.base import MoveHostPort, ReplaceEarlierPorts, where
 from compose_ports.workspace import Workspace, project_key
@@ -202,15 +202,12 @@ def _machine(
     dropped: Mapping[str, set[Source]],
     chosen: Mapping[Source, int],
 ) -> HostPortMap:
-    host_map = HostPortMap()
-    for member in members:
-        gone = dropped.get(project_key(member), set())
-        for other in member.bindings:
-            if other.source in gone or other.source == binding.source or other.source in chosen:
-                continue
-            claim = claim_for(other)
-            if claim is not None:
-                host_map.add(claim)
+    gone = {s for member in members for s in dropped.get(project_key(member), ())}
+
+    def left_out(other: PortBinding) -> bool:
+        return other.source in gone or other.source == binding.source or other.source in chosen
+
+    host_map = build(members, skip=left_out)
     for port in chosen.values():
         host_map.add(Claim(None, binding.spec.protocol, binding.spec.host_ip, port, port, False))
     return host_map

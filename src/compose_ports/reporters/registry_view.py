@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compose_ports import hostmap
 from compose_ports.config import Config, PortRange
-from compose_ports.hostmap import Collision, Conflict, HostPortMap, claim_for
+from compose_ports.hostmap import Collision, Conflict
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.reporters.common import port_sort_key
 from compose_ports.rules.base import LintContext
@@ -165,11 +166,18 @@ def _group(
         for service in project.active_services
         for binding in service.ports
     ]
-    host_map = HostPortMap()
-    for index, (_, service, binding) in enumerate(entries):
-        claim = claim_for(binding, _Key(index), replicas=service.replicas or 1)
-        if claim is not None:
-            host_map.add(claim)
+    # The map of what the engine publishes, started in its order (hostmap.build); each claim
+    # keyed by its row.
+    rows = {
+        (id(project), binding.source, binding.spec.target, binding.spec.protocol): index
+        for index, (project, _, binding) in enumerate(entries)
+    }
+
+    def row(project: Project, _: Service, binding: PortBinding) -> _Key:
+        spec = binding.spec
+        return _Key(rows[id(project), binding.source, spec.target, spec.protocol])
+
+    host_map = hostmap.build(projects, row)
     conflicts: dict[int, Conflict] = {
         conflict.claim.key.index: conflict for conflict in host_map.conflicts(PEERS)
     }

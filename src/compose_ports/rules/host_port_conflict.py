@@ -9,9 +9,22 @@ What it reports
     value, or the default). A service with `scale` or `deploy.replicas` above 1 and a fixed host
     port collides with itself.
 
-    A host range mapped to one container port (`"8000-8010:80"`) is a pool: the engine takes one
-    free port out of it. A pool is an error only when the other bindings leave it no free port,
-    and a warning when they overlap it.
+    The engine starts bindings in order (the `hosts:` group's stacks in turn, each stack's files,
+    then lines), and a later binding is the one refused. A host range mapped to one container
+    port (`"8000-8010:80"`) is a pool: at its start the engine takes whichever of its ports is
+    free. So a pool is an error when the bindings before it (and the pools before it inside its
+    range) leave it no free port; a binding after a pool is an error only when the pool had no
+    choice but to take its port, and a warning when it depends on the port the pool drew.
+
+    Only what the engine publishes counts: not the ports of a service with `network_mode` host,
+    none, `service:` or `container:` (ports-ignored says why), with `scale: 0` or
+    `deploy.replicas: 0`, or whose every network is `internal`; and a port without a host IP
+    on a network with `com.docker.network.bridge.host_binding_ipv4` binds that address only.
+
+    Checked against a real engine (dockerd 20.10; tests/test_engine_conflicts.py). Where 20.10
+    differs from current Docker, this rule follows current Docker: 20.10 may hand a pool a port
+    another host IP holds and not retry, may allocate a container's pool before its own fixed
+    port and take it, and takes an unset pool's IPv4 and IPv6 ports apart.
 
 Why
     `docker compose up` stops with `Bind for 0.0.0.0:8000 failed: port is already allocated`,
@@ -45,7 +58,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from compose_ports.findings import Severity
-from compose_ports.hostmap import Conflict, HostPortMap, claim_for
+from compose_ports.hostmap import Conflict, HostPortMap, build
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.rules.base import (
     REMAP_COMMAND,
@@ -150,28 +163,17 @@ class _Key(NamedTuple):
     binding: PortBinding
 
 
-def _ordered(project: Project, stack_index: int) -> list[tuple[Service, PortBinding, tuple]]:
-    files = {f: i for i, f in enumerate(project.files)}
-    entries = []
-    for service in project.active_services:
-        for binding in service.ports:
-            src = binding.source
-            order = (stack_index, files.get(src.file, len(files)), src.line, src.column)
-            entries.append((service, binding, order))
-    entries.sort(key=lambda e: e[2])
-    return entries
-
-
 def _map(projects: list[Project]) -> HostPortMap:
-    host_map = HostPortMap()
-    for index, project in enumerate(projects):
-        for service, binding, order in _ordered(project, index):
-            claim = claim_for(
-                binding, _Key(order, project, service, binding), replicas=service.replicas or 1
-            )
-            if claim is not None:
-                host_map.add(claim)
-    return host_map
+    files = {id(p): {f: i for i, f in enumerate(p.files)} for p in projects}
+    index = {id(p): i for i, p in enumerate(projects)}
+
+    def key(project: Project, service: Service, binding: PortBinding) -> _Key:
+        src = binding.source
+        order = files[id(project)]
+        place = (index[id(project)], order.get(src.file, len(order)), src.line, src.column)
+        return _Key(place, project, service, binding)
+
+    return build(projects, key)
 
 
 def _replicas(conflict: Conflict) -> Problem:

@@ -5,7 +5,13 @@ What it reports
     check but the engine refuses), reversed ranges, host and container ranges of different
     lengths, unknown protocols, host IPs that are not IP addresses, float, bool or null ports,
     entries without a target port; and unquoted numbers with a leading zero (`published: 0120`),
-    which Compose reads as octal (80) where people and YAML 1.2 tools read 120.
+    which Compose reads as octal (80) where people and YAML 1.2 tools read 120. A long-syntax
+    `protocol: foo`, which `config` passes and the engine refuses ("invalid transport
+    protocol"), too.
+
+    Checked against a real engine (dockerd 20.10; tests/test_engine_conflicts.py). `target: 0`
+    is reported as current Docker has it (no container port); dockerd 20.10 differs: it starts
+    the container, holding the published port for container port 0.
 
 Why
     Compose refuses the whole project (`invalid hostPort: 70000`), or the engine refuses the
