@@ -28,7 +28,7 @@ def _private_cache_directory(tmp_path_factory: pytest.TempPathFactory) -> None:
 def _fresh_config_cache() -> None:
     # Configs are cached per directory for speed; tests write new ones into fresh tmp dirs,
     # but a cached verdict from another test must never leak.
-    from compose_ports import config
+    from compose_ports.policy import config
 
     config._cache.clear()
     config._loaded.clear()

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-from compose_ports.loading import LoadOptions
+from compose_ports.compose.loading import LoadOptions
 
 T = TypeVar("T")
 Draw = Callable[[st.SearchStrategy[Any]], Any]

@@ -10,7 +10,7 @@ from compose_view import ours as compose_ours
 from corpus_cases import Case, cases
 from oracle import compose_config, compose_ports
 
-from compose_ports.loading import LoadOptions, load_project
+from compose_ports.compose.loading import LoadOptions, load_project
 from compose_ports.model import Project
 
 CASES = cases()

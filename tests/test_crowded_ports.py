@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from compose_ports.cli import main
+from compose_ports.compose.loading import LoadOptions
+from compose_ports.compose.workspace import Workspace, load_workspace
 from compose_ports.findings import Finding, Severity
 from compose_ports.lint import chosen_rules, lint
-from compose_ports.loading import LoadOptions
 from compose_ports.reporters import map_html, map_markdown, registry_view
 from compose_ports.rules import host_port_conflict
 from compose_ports.rules.base import LintContext, Problem
-from compose_ports.workspace import Workspace, load_workspace
 
 RELATED = host_port_conflict.RELATED
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from compose_ports.discovery import default_files, scan, stacks_for, stacks_of_trigger
+from compose_ports.compose.discovery import default_files, scan, stacks_for, stacks_of_trigger
 
 # Built in a temporary directory: .gitignore'd files could not live in this repository.
 TREE = {

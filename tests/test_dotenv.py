@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from oracle import binary
 
-from compose_ports.dotenv import DotenvError, parse_dotenv
+from compose_ports.compose.dotenv import DotenvError, parse_dotenv
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from compose_view import ours as compose_ours
 from conftest import FIXTURES
 from oracle import ComposeResult, compose_config, compose_ports
 
-from compose_ports.loading import LoadOptions, load_project
+from compose_ports.compose.loading import LoadOptions, load_project
 from compose_ports.model import Origin, PortBinding, Project
 
 ROOT = FIXTURES / "compose"

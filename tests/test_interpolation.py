@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from oracle import ComposeResult, compose_config
 
-from compose_ports.interpolation import (
+from compose_ports.compose.interpolation import (
     Interpolated,
     InterpolationError,
     has_variables,

@@ -11,11 +11,11 @@ from conftest import ORCHESTRA, SHARED, TESTS
 from corpus_cases import Case, cases
 
 from compose_ports.cli import main
+from compose_ports.compose.loading import LoadOptions
+from compose_ports.compose.workspace import load_workspace
 from compose_ports.hostmap import same_address_collides
 from compose_ports.lint import lint
-from compose_ports.loading import LoadOptions
 from compose_ports.model import parse_host_range
-from compose_ports.workspace import load_workspace
 
 
 def run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch, **env: str):
@@ -162,9 +162,9 @@ def test_bad_config_exits_2_with_its_place(tmp_path: Path, monkeypatch: pytest.M
 def test_a_config_verdict_is_remembered_only_for_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compose_ports.config_schema import validate
+    from compose_ports.compose.yamlread import YMap
     from compose_ports.errors import ComposePortsError
-    from compose_ports.yamlread import YMap
+    from compose_ports.policy.schema import validate
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     text = b"rules:\n  CP202: error\n"

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from conftest import SHARED, TESTS
 
-from compose_ports.loading import LoadOptions
+from compose_ports.compose.loading import LoadOptions
+from compose_ports.compose.workspace import Workspace, load_workspace
 from compose_ports.reporters import map_html, map_markdown, registry_view
 from compose_ports.reporters.registry_view import Band, HostGroup, Member, Peer, RegistryView, Row
-from compose_ports.workspace import Workspace, load_workspace
 
 SNAPSHOTS = TESTS / "snapshots" / "map_registry"
 CWD = str(SHARED)

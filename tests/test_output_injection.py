@@ -714,7 +714,7 @@ def test_the_markdown_registry_keeps_html_and_carriage_returns_out(tmp_path: Pat
 
 
 def _listeners(name: str) -> list:
-    from compose_ports.live import Listener
+    from compose_ports.live.sockets import Listener
 
     return [Listener(8080, "tcp", "0.0.0.0", 4242, name)]
 
@@ -722,7 +722,7 @@ def _listeners(name: str) -> list:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(process=NAMES)
 def test_check_shows_a_process_name_escaped(process: str) -> None:
-    from compose_ports import live
+    from compose_ports.live import sockets as live
 
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)

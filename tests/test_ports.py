@@ -1,4 +1,4 @@
-"""`compose_ports.ports` against the real Docker Compose v2.40.3 binary.
+"""`compose_ports.compose.ports` against the real Docker Compose v2.40.3 binary.
 
 Every case states its expected result and is also run through `docker-compose config`: cases
 Compose accepts are batched into one project (one service each), rejected ones get a project of
@@ -25,8 +25,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 from oracle import compose_config
 
-from compose_ports.model import PortSpec
-from compose_ports.ports import (
+from compose_ports.compose.ports import (
     DECODE,
     INTERPOLATION,
     IP,
@@ -46,8 +45,9 @@ from compose_ports.ports import (
     unicity_key,
     unique_items_error,
 )
-from compose_ports.ports import parse_item as parse_runs
-from compose_ports.ports import parse_short as parse_short_runs
+from compose_ports.compose.ports import parse_item as parse_runs
+from compose_ports.compose.ports import parse_short as parse_short_runs
+from compose_ports.model import PortSpec
 
 
 def parse_item(item: object) -> list[PortSpec]:

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, given, note, settings
 from oracle import ComposeResult, compose_config, compose_ports
 from project_strategies import GeneratedProject, compose_projects
 
-from compose_ports.loading import load_project
+from compose_ports.compose.loading import load_project
+from compose_ports.compose.ports import engine_error
 from compose_ports.model import PortSpec, Project
-from compose_ports.ports import engine_error
 
 FAILING_KINDS = ("port", "read", "variable")
 BASE_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/")}

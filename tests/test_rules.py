@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from compose_ports.cli import main
+from compose_ports.compose.loading import LoadOptions
+from compose_ports.compose.workspace import load_workspace
 from compose_ports.lint import chosen_rules, lint
-from compose_ports.loading import LoadOptions
 from compose_ports.rules import RULES, select
 from compose_ports.rules.base import Example, Rule
-from compose_ports.workspace import load_workspace
 
 CASES = [(rule, example) for rule in RULES for example in rule.EXAMPLES]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import ORCHESTRA
 
+from compose_ports.compose.loading import LoadOptions
+from compose_ports.compose.suppressions import scan
+from compose_ports.compose.workspace import load_workspace
 from compose_ports.lint import lint
-from compose_ports.loading import LoadOptions
 from compose_ports.rules import RULES
-from compose_ports.suppressions import scan
-from compose_ports.workspace import load_workspace
 
 
 @pytest.mark.parametrize(

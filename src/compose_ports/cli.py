@@ -106,7 +106,7 @@ def _workspace(
     config_file: str | None,
     keep_text: bool = False,
 ) -> Any:
-    from compose_ports.workspace import load_workspace
+    from compose_ports.compose.workspace import load_workspace
 
     if files and paths:
         raise click.UsageError("give either PATH arguments or -f files, not both")
@@ -117,8 +117,8 @@ def _workspace(
 def _print_errors(workspace: Any, kinds: tuple[str, ...] = ("read", "port", "variable")) -> None:
     """The files a scan skipped, as notes (no exit code of their own), then every error of
     these kinds (exit code 2), one line each."""
+    from compose_ports.compose.workspace import all_diagnostics
     from compose_ports.reporters.common import display_path, error_line
-    from compose_ports.workspace import all_diagnostics
 
     for note in workspace.notes:
         _emit(f"note: {display_path(note.file)}: {note.message}", err=True)
@@ -286,7 +286,7 @@ def _lint_reporter(name: str) -> Any:
 def _report_context(rules: Any, result: Any, errors: list[str], cwd: str, tty: bool) -> Any:
     from pathlib import Path
 
-    from compose_ports.discovery import repository_root
+    from compose_ports.compose.discovery import repository_root
     from compose_ports.reporters.context import ReportContext
 
     color = tty and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -424,7 +424,7 @@ def _load_options(
     profiles: tuple[str, ...],
     **_: Any,
 ) -> Any:
-    from compose_ports.loading import LoadOptions
+    from compose_ports.compose.loading import LoadOptions
 
     return LoadOptions(
         files=files,
@@ -453,8 +453,8 @@ def check_command(host: str | None, **kwargs: Any) -> None:
     `compose-ports check && docker compose up` fails early with the process to blame instead of
     "port is already allocated". Only this machine's own socket table is read.
     """
-    from compose_ports.availability import taken
-    from compose_ports.live import listeners
+    from compose_ports.live.sockets import listeners
+    from compose_ports.live.availability import taken
     from compose_ports.reporters.common import display_path
 
     workspace = _workspace(**kwargs)
@@ -519,9 +519,9 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
     """
     from pathlib import Path
 
-    from compose_ports import envfiles
     from compose_ports.errors import ComposePortsError
     from compose_ports.fix import envfile, readers
+    from compose_ports.policy import environments as envfiles
     from compose_ports.reporters.common import display_path
 
     workspace = _workspace(**kwargs)
@@ -570,7 +570,7 @@ def suggest_command(
     paths: tuple[str, ...],
 ) -> None:
     """The lowest free host port for a new SERVICE in its category's range on a host."""
-    from compose_ports.suggest import suggest
+    from compose_ports.policy.suggest import suggest
 
     workspace = _workspace(paths, (), (), None, None, (), config_file)
     _print_errors(workspace)

@@ -473,8 +473,7 @@ class _Analysis:
                     (claims[p].start, claims[p].end, p)
                     for p in self.members[cls]
                     # A claim that collides with nothing is nobody's partner.
-                    if count[p]
-                    and (kind == ANY or not claims[p].pool or p in self.forced)
+                    if count[p] and (kind == ANY or not claims[p].pool or p in self.forced)
                 ],
                 limit,
             )

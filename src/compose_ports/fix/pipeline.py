@@ -18,11 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
+from compose_ports.compose.loading import LoadOptions, absolute_path
+from compose_ports.compose.workspace import Workspace, all_diagnostics, load_workspace
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix import envfile, planning, proof, readers, remap, write
 from compose_ports.fix.splice import encode_like
 from compose_ports.lint import lint
-from compose_ports.loading import LoadOptions, absolute_path
 from compose_ports.rules import RULES
 from compose_ports.rules.base import (
     FIX_COMMAND,
@@ -33,7 +34,6 @@ from compose_ports.rules.base import (
     RenameHostPort,
     ReplaceEarlierPorts,
 )
-from compose_ports.workspace import Workspace, all_diagnostics, load_workspace
 
 
 class FixRequest(NamedTuple):
@@ -211,7 +211,7 @@ def _round(
     if request.remap:
         in_use: set[int] = set()
         if request.live:
-            from compose_ports.live import ports_in_use
+            from compose_ports.live.sockets import ports_in_use
 
             in_use = ports_in_use()
         remap_plan = remap.plan(

@@ -15,18 +15,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
-from compose_ports.config import DEFAULT_VARIABLE
+from compose_ports.compose.loading import FileCache
+from compose_ports.compose.ports import split_host_part
+from compose_ports.compose.workspace import Workspace, project_key
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix import layout, scalars
 from compose_ports.fix.naming import Target, assign
 from compose_ports.fix.readers import Reader
 from compose_ports.fix.remap import Override, RemapPlan
 from compose_ports.fix.splice import Edit, splice
-from compose_ports.loading import FileCache
 from compose_ports.model import PortBinding, Service, Source
-from compose_ports.ports import split_host_part
+from compose_ports.policy.config import DEFAULT_VARIABLE
 from compose_ports.rules.base import QuoteEntry, RenameHostPort
-from compose_ports.workspace import Workspace, project_key
 
 
 class Expected(NamedTuple):

@@ -19,9 +19,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from compose_ports.compose.loading import FileCache, load_project
 from compose_ports.fix.planning import Expected
 from compose_ports.fix.readers import Reader
-from compose_ports.loading import FileCache, load_project
 from compose_ports.model import PortBinding, Project, Source
 from compose_ports.rules.base import where
 

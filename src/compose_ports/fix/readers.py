@@ -14,11 +14,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from compose_ports import discovery
+from compose_ports.compose import discovery
+from compose_ports.compose.loading import FileCache, LoadOptions, absolute_path, load_project
+from compose_ports.compose.workspace import (
+    Workspace,
+    _compose_env_file,
+    _declared_name,
+    project_key,
+)
 from compose_ports.errors import ComposePortsError
-from compose_ports.loading import FileCache, LoadOptions, absolute_path, load_project
 from compose_ports.model import Project
-from compose_ports.workspace import Workspace, _compose_env_file, _declared_name, project_key
 
 
 class Reader(NamedTuple):

@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from compose_ports import policy
-from compose_ports.config import Config
+from compose_ports.compose.workspace import Workspace, project_key
 from compose_ports.fix.naming import Target
 from compose_ports.fix.readers import Reader
 from compose_ports.hostmap import Claim, HostPortMap, build, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
+from compose_ports.policy.config import Config
 from compose_ports.rules.base import MoveHostPort, ReplaceEarlierPorts, where
-from compose_ports.workspace import Workspace, project_key
 
 
 class Override(NamedTuple):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
+from compose_ports.compose.ports import split_host_part
 from compose_ports.fix.layout import ScalarSpan
-from compose_ports.ports import split_host_part
 
 LITERAL = re.compile(r"[0-9]+(?:-[0-9]+)?")
 # What a moved plain scalar may hold and still be the same kind of plain scalar.

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compose_ports import hostmap
-from compose_ports.config import Config, PortRange
+from compose_ports.compose.workspace import Workspace
 from compose_ports.hostmap import Collision, Conflict
 from compose_ports.model import PortBinding, Project, Service
+from compose_ports.policy.config import Config, PortRange
 from compose_ports.reporters.common import port_sort_key
 from compose_ports.rules.base import LintContext
-from compose_ports.workspace import Workspace
 
 # The bindings a row names as the other side of its conflicts; the rest are counted. N bindings
 # on one port would otherwise fill N rows with N - 1 names each.

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compose_ports.config import matches_any
 from compose_ports.findings import Severity
+from compose_ports.policy.config import matches_any
 from compose_ports.rules.base import (
     GLOBS,
     Example,

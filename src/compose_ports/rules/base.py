@@ -17,11 +17,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple, Protocol
 
 from compose_ports import policy
-from compose_ports.config import Config, PortRange
+from compose_ports.compose.suppressions import Marker
+from compose_ports.compose.workspace import Workspace
 from compose_ports.findings import Related, Severity
 from compose_ports.model import PortBinding, Project, Service, Source
-from compose_ports.suppressions import Marker
-from compose_ports.workspace import Workspace
+from compose_ports.policy.config import Config, PortRange
 
 
 class Problem(NamedTuple):

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from compose_ports.compose.golang import go_quote
 from compose_ports.errors import ComposePortsError
-from compose_ports.golang import go_quote
 
 __all__ = ["Interpolated", "InterpolationError", "go_quote", "has_variables", "interpolate"]
 

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from compose_ports.compose.interpolation import InterpolationError, go_quote, interpolate
 from compose_ports.errors import ComposePortsError
-from compose_ports.interpolation import InterpolationError, go_quote, interpolate
 
 __all__ = ["DotenvError", "parse_dotenv"]
 

@@ -17,11 +17,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compose_ports import discovery, suppressions, validation
-from compose_ports.environment import Environment, first_pass, second_pass
+from compose_ports.compose import discovery, suppressions, validation
+from compose_ports.compose.interpolation import InterpolationError, interpolate
+from compose_ports.compose.merge import is_reset, merge_mapping, unique, without_resets
+from compose_ports.compose.ports import (
+    UNICITY,
+    PortError,
+    missing_target_error,
+    parse_item,
+    spec_key,
+    split_host_part,
+    unicity_key,
+    unique_items_error,
+)
+from compose_ports.compose.readfile import read_bytes
+from compose_ports.compose.variables import Environment, first_pass, second_pass
+from compose_ports.compose.yamlread import (
+    YMap,
+    YSeq,
+    YStr,
+    decode,
+    read_documents,
+    source_of,
+)
 from compose_ports.errors import ComposePortsError
-from compose_ports.interpolation import InterpolationError, interpolate
-from compose_ports.merge import is_reset, merge_mapping, unique, without_resets
 from compose_ports.model import (
     Diagnostic,
     Duplicate,
@@ -32,25 +51,6 @@ from compose_ports.model import (
     Project,
     Service,
     Source,
-)
-from compose_ports.ports import (
-    UNICITY,
-    PortError,
-    missing_target_error,
-    parse_item,
-    spec_key,
-    split_host_part,
-    unicity_key,
-    unique_items_error,
-)
-from compose_ports.readfile import read_bytes
-from compose_ports.yamlread import (
-    YMap,
-    YSeq,
-    YStr,
-    decode,
-    read_documents,
-    source_of,
 )
 
 
@@ -427,7 +427,7 @@ class _Loader:
 
     def included_loader(self, directory: Path, env_files: Sequence[Path]) -> _Loader:
         """An included project: its own `.env` gives defaults, the including one's env wins."""
-        from compose_ports.environment import read_env_files
+        from compose_ports.compose.variables import read_env_files
 
         paths = list(env_files) or ([directory / ".env"] if (directory / ".env").is_file() else [])
         try:

@@ -1,15 +1,20 @@
 """The team's port policy as every command asks it: one place, so no command re-derives it.
 
-The category of a service (its range), the ephemeral range, and the registry's lookups. Rules,
-`fix --remap`, `env`, `suggest` and the registry views all call this module; the config file
-itself is read and checked by `config`.
+The category of a service (its range), the ephemeral range, and the registry's lookups live
+here; rules, `fix --remap`, `env`, `suggest` and the registry views all call them. The package
+also reads and checks the policy file itself (config, against the JSON schema: schema), and
+turns it into answers for the commands that write or pick ports: the env file of an environment
+(environments) and a free port for a new service (suggest).
+
+It may import the model, errors, the YAML reader and the host-port map; never rules, lint, fix,
+reporters or commands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from compose_ports.config import Config, PortRange, matches_any, parse_port_range
+from compose_ports.policy.config import Config, PortRange, matches_any, parse_port_range
 
 # The Linux kernel's default `net.ipv4.ip_local_port_range`.
 DEFAULT_EPHEMERAL = (32768, 60999)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from compose_ports import policy
-from compose_ports.config import Config, PortRange
 from compose_ports.hostmap import HostPortMap, build
 from compose_ports.model import Project
+from compose_ports.policy.config import Config, PortRange
 
 
 def category_for(config: Config | None, service: str, name: str | None) -> PortRange | None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from compose_ports.hostmap import same_address_collides
-from compose_ports.live import Listener
+from compose_ports.live.sockets import Listener
 from compose_ports.model import PortBinding, Project
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from compose_ports import discovery
-from compose_ports.config import Config, find_config
-from compose_ports.environment import first_pass
+from compose_ports.compose import discovery
+from compose_ports.compose.loading import FileCache, LoadOptions, absolute_path, load_project
+from compose_ports.compose.readfile import NOT_REGULAR
+from compose_ports.compose.variables import first_pass
 from compose_ports.errors import ComposePortsError
-from compose_ports.loading import FileCache, LoadOptions, absolute_path, load_project
 from compose_ports.model import Diagnostic, Project
-from compose_ports.readfile import NOT_REGULAR
+from compose_ports.policy.config import Config, find_config
 
 
 class Workspace(NamedTuple):

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from compose_ports.compose.golang import go_quote
 from compose_ports.errors import ComposePortsError
-from compose_ports.golang import go_quote
 from compose_ports.model import PortSpec
 
 if TYPE_CHECKING:

@@ -12,16 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from compose_ports.compose.yamlread import YMap, YSeq, source_of
 from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
-from compose_ports.yamlread import YMap, YSeq, source_of
 
 
 @cache
 def _schema_text() -> str:
     # Beside this module in every installed copy (package data); importlib.resources would
     # cost a one-file lint more than reading it.
-    return (Path(__file__).parent / "schemas" / "config.schema.json").read_text(encoding="utf-8")
+    return (Path(__file__).parent.parent / "schemas" / "config.schema.json").read_text(
+        encoding="utf-8"
+    )
 
 
 def _verdict(content: bytes) -> tuple[Path, bytes]:
@@ -141,7 +143,7 @@ def _bad_severity(where: str, value: Any, allowed: list[str]) -> str:
 def _option_problem(option: dict[str, Any], value: Any, defs: dict[str, Any]) -> str | None:
     """What is wrong with an option's value, in the words of its type, or None."""
     if option.get("$ref") == "#/$defs/range":
-        from compose_ports.config import parse_port_range
+        from compose_ports.policy.config import parse_port_range
 
         if parse_port_range(value) is None:
             return f"{value!r} is not a port range such as 32768-60999"

@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from compose_ports.compose.readfile import read_bytes
+from compose_ports.compose.yamlread import YMap, decode, read_documents, source_of
 from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
-from compose_ports.readfile import read_bytes
-from compose_ports.yamlread import YMap, decode, read_documents, source_of
 
 CONFIG_NAMES = (".compose-ports.yaml", ".compose-ports.yml")
 DEFAULT_VARIABLE = "{SERVICE}_PORT"
@@ -193,7 +193,7 @@ def parse_port_range(text: Any) -> tuple[int, int] | None:
 
 def parse_config(raw: dict, path: Path, content: bytes | None = None) -> Config:
     """The config's meaning; its shape is checked against schemas/config.schema.json first."""
-    from compose_ports.config_schema import validate
+    from compose_ports.policy.schema import validate
 
     validate(raw, path, content)
     base = path.parent
