@@ -453,8 +453,8 @@ def check_command(host: str | None, **kwargs: Any) -> None:
     `compose-ports check && docker compose up` fails early with the process to blame instead of
     "port is already allocated". Only this machine's own socket table is read.
     """
-    from compose_ports.live.sockets import listeners
     from compose_ports.live.availability import taken
+    from compose_ports.live.sockets import listeners
     from compose_ports.reporters.common import display_path
 
     workspace = _workspace(**kwargs)

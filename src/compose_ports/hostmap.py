@@ -536,11 +536,15 @@ class _Analysis:
             return None
         if self.certain(first[0], position):
             return first[0]
-        if not self.claims[position].pool:
-            # Certain partners of a fixed claim are fixed claims and pools that had no choice.
-            for other in self.first(position, _CAUSES, MAKERS):
-                if other < position and self.certain(other, position):
-                    return other
+        # Certain partners of a fixed claim are fixed claims and pools that had no choice; of a
+        # pool, whatever took its ports and was not refused itself.
+        kind = ANY if self.claims[position].pool else MAKERS
+        candidates = self.first(position, _CAUSES, kind)
+        if len(candidates) == _CAUSES:
+            candidates = [c for c in self.partners(position) if c < position]
+        for other in candidates:
+            if other < position and self.certain(other, position):
+                return other
         return first[0]
 
 

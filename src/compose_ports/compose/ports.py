@@ -799,7 +799,7 @@ def _schema_hash(value: object) -> object:
     return ("#", _sprint_rat(value))
 
 
-def unique_items_error(items: Sequence[object]) -> PortError | None:
+def unique_items_error(items: Sequence[object]) -> UniqueItemsError | None:
     """The schema's `uniqueItems` verdict on a `ports` list after the first unicity pass.
 
     santhosh-tekuri/jsonschema v6 `duplicates`: up to 20 items every later item is compared with
@@ -823,8 +823,16 @@ def unique_items_error(items: Sequence[object]) -> PortError | None:
     return None
 
 
-def _duplicates(first: int, second: int) -> PortError:
-    return PortError(f"items at {first} and {second} are equal", stage=SCHEMA_LIST)
+class UniqueItemsError(PortError):
+    """The schema's uniqueItems failed: `later` is the index of the item that repeats."""
+
+    def __init__(self, first: int, later: int) -> None:
+        super().__init__(f"items at {first} and {later} are equal", stage=SCHEMA_LIST)
+        self.later = later
+
+
+def _duplicates(first: int, second: int) -> UniqueItemsError:
+    return UniqueItemsError(first, second)
 
 
 def split_host_part(text: str) -> tuple[str, str, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -638,3 +638,22 @@ def _content_end(node: Any) -> int:
         node.value if isinstance(node, SequenceNode) else [c for kv in node.value for c in kv]
     )
     return max((_content_end(c) for c in children), default=int(node.start_mark.index))
+
+
+def copy_map(value: Mapping) -> YMap:
+    result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
+    result.update(value)
+    result.key_src.update(getattr(value, "key_src", {}))
+    # Interpolation and key removal add no tags: merging may still skip what has none.
+    result.untagged = getattr(value, "untagged", False)
+    return result
+
+
+def raw_text(value: Any) -> str:
+    raw = getattr(value, "raw", None)
+    if raw is not None:
+        return str(raw)
+    text = getattr(value, "text", None)
+    if text:
+        return str(text)
+    return str(value)
