@@ -295,8 +295,13 @@ def remap_findings(root: Path, run: FixRun) -> list[dict[str, Any]]:
     report = json.loads(outcome.stdout)
     fixed = [f for f in report["findings"] if f.get("fix") == REMAP_COMMAND]
     # `!override` copies the service's other earlier entries into the override: a conflict
-    # such an entry has becomes one an override file sets, which the same run fixes (README).
+    # such an entry has becomes one an override file sets, which the same run fixes (README),
+    # and one that involves the file given, whatever it involved before.
     copied = {(f["service"], f["stack"], f["project"]) for f in fixed if f["code"] == "CP103"}
+    if copied and run.paths:
+        everything = cli(root, [a for a in args if a not in run.paths])
+        assert everything.exit_code == 0, everything
+        report = json.loads(everything.stdout)
     carried = [
         f
         for f in report["findings"]
@@ -752,6 +757,24 @@ REGRESSIONS = [
         "entries; the planned rewrite makes both strings, which Compose would merge: the proof "
         "refuses and fix exits 2, fixing nothing (expected: leave the int scalar alone with a "
         "note, fix the rest)",
+    ),
+    found(
+        "remap-trigger-moves-a-copy-its-override-now-holds",
+        {
+            ".compose-ports.yaml": (
+                "stacks:\n  shared: [shared/compose.yaml, shared/compose.override.yaml]\n"
+                "  b: [b/compose.yaml]\nhosts:\n  box: [shared, b]\n"
+            ),
+            "shared/compose.yaml": services(
+                service("db", "postgres:16", '\n      - "5432:5432"\n      - "5432:81"')
+            ),
+            "shared/compose.override.yaml": services(service("db", None, '["5433:5432"]')),
+            "b/compose.yaml": "include:\n  - ../shared/compose.yaml\n",
+        },
+        FixRun(paths=("shared/compose.override.yaml",), remap=True),
+        "`!override` copied the base's `5432:81` into the override given, where it collides on "
+        "the host with the stack that includes the base; the second round moved it, which a "
+        "judge working from the findings of the first round only took for a lost entry",
     ),
 ]
 
