@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 
 GOOD = 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n'
 
@@ -228,7 +228,7 @@ def test_the_console_script_ends_with_one_line_and_its_code(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from compose_ports import cli, console
+    from compose_ports import commands, console
 
     def fail(**_: object) -> None:
         raise raised
@@ -237,7 +237,7 @@ def test_the_console_script_ends_with_one_line_and_its_code(
         raise _Exited(status)
 
     monkeypatch.delenv("COMPOSE_PORTS_DEBUG", raising=False)
-    monkeypatch.setattr(cli.main, "main", fail)
+    monkeypatch.setattr(commands.main, "main", fail)
     monkeypatch.setattr(console.os, "_exit", exit_)
     with pytest.raises(_Exited) as ended:
         console.entry()

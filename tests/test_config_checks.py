@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.rules import RULES
 from compose_ports.rules.options_schema import SCHEMA, generated, text
 

@@ -37,7 +37,7 @@ from conftest import FIXTURES
 from corpus_cases import Case, cases
 from oracle import compose_config, compose_ports
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.fix import planning as fix_planning
 from compose_ports.fix import write as write_module
 

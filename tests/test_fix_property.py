@@ -51,7 +51,7 @@ from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import assume as hypothesis_assume
 from oracle import ComposeResult, compose_config, compose_ports
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.errors import ComposePortsError
 from compose_ports.policy import config as config_module
 

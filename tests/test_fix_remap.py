@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from oracle import compose_config, compose_ports
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 
 STACKS = {
     "production": ["docker-compose.production.yml"],

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 from oracle import compose_config, compose_ports
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 
 
 @pytest.fixture(autouse=True)

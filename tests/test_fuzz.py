@@ -214,7 +214,7 @@ def _run_forked(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, s
     import signal
     import tempfile
 
-    from compose_ports import cli
+    from compose_ports import commands
 
     # Imported once here rather than in every child: a child then takes milliseconds.
     importlib.import_module("compose_ports.lint")
@@ -240,7 +240,7 @@ def _run_forked(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, s
 
                 config._cache.clear()
                 config._loaded.clear()
-                cli.entry()
+                commands.entry()
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
             except BaseException as exc:  # anything else: the test reports it

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import ORCHESTRA, SHARED, TESTS
 from corpus_cases import Case, cases
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.compose.loading import LoadOptions
 from compose_ports.compose.workspace import load_workspace
 from compose_ports.hostmap import same_address_collides

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import ORCHESTRA, SHARED, TESTS
 from oracle import compose_config, compose_ports
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 
 SCHEMA = json.loads((TESTS.parent / "schemas" / "map.schema.json").read_text())
 STACKS = {

@@ -37,7 +37,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.findings import Finding, Related, Severity
 from compose_ports.reporters import escape, lint_github, lint_json, lint_sarif, lint_text
 from compose_ports.reporters.context import ReportContext, RuleInfo

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 
 
 def run(*args: str):

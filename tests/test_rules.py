@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compose_ports.cli import main
+from compose_ports.commands import main
 from compose_ports.compose.loading import LoadOptions
 from compose_ports.compose.workspace import load_workspace
 from compose_ports.lint import chosen_rules, lint

@@ -3,7 +3,7 @@
 Two costs of the interpreter that a run never needs are skipped here, where only the console
 script pays attention to them (a program that imports compose-ports keeps both):
 
-- The cyclic garbage collector is off from the first import on (see `cli.entry` for why a run
+- The cyclic garbage collector is off from the first import on (see `commands.entry` for why a run
   does not need it): click, PyYAML and the package build thousands of objects while importing.
 - The process ends with `os._exit` once its output is flushed, as mypy does: tearing down the
   modules and freeing every object one by one costs milliseconds on one file and much more on
@@ -20,12 +20,12 @@ import contextlib  # noqa: E402 (after the collector is off, on purpose)
 import os  # noqa: E402
 import sys  # noqa: E402
 
-from compose_ports import cli  # noqa: E402
+from compose_ports import commands  # noqa: E402
 
 
 def entry() -> None:
     try:
-        cli.entry()
+        commands.entry()
         code: object = 0
     except SystemExit as exc:
         code = exc.code

@@ -1,0 +1,54 @@
+"""`compose-ports map`: the host-port map, in four formats."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from compose_ports.commands.common import (
+    EXIT_ERROR,
+    TEXT,
+    VERBATIM,
+    compose_options,
+    emit,
+    print_errors,
+    read_workspace,
+    write,
+)
+
+
+@click.command("map")
+@compose_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown", "html"]),
+    default="table",
+    show_default=True,
+)
+def map_command(output_format: str, **kwargs: Any) -> None:
+    """Print the host-port map: every host port each project publishes, and where it is set."""
+    workspace = read_workspace(**kwargs)
+    if output_format in ("markdown", "html"):
+        # The registry formats group the stacks by machine (`hosts:`): they need the workspace.
+        from compose_ports.reporters import map_html, map_markdown, registry_view
+
+        registry = map_html if output_format == "html" else map_markdown
+        emit(registry.render(registry_view.build(workspace)), kind=TEXT, nl=False)
+    else:
+        projects = list(workspace.projects)
+        if output_format == "json":
+            from compose_ports.reporters import map_json as reporter
+        else:
+            from compose_ports.reporters import map_table as reporter  # type: ignore[no-redef]
+        kind = VERBATIM if output_format == "json" else TEXT
+        if hasattr(reporter, "render_parts"):
+            write(reporter.render_parts(projects), None, kind)
+        else:
+            emit(reporter.render(projects), kind=kind, nl=False)
+    # The map shows each project's own errors; what it cannot show goes to stderr.
+    print_errors(workspace, kinds=("read",))
+    if workspace.has_errors:
+        sys.exit(EXIT_ERROR)
