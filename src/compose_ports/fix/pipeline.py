@@ -25,15 +25,14 @@ from compose_ports.fix import envfile, planning, proof, readers, remap, write
 from compose_ports.fix.splice import encode_like
 from compose_ports.lint import lint
 from compose_ports.rules import RULES
-from compose_ports.rules.base import (
-    FIX_COMMAND,
-    REMAP_COMMAND,
+from compose_ports.rules.actions import (
     Action,
     MoveHostPort,
     QuoteEntry,
     RenameHostPort,
     ReplaceEarlierPorts,
 )
+from compose_ports.rules.base import FIX_COMMAND, REMAP_COMMAND
 
 
 class FixRequest(NamedTuple):

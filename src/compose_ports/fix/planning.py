@@ -26,7 +26,7 @@ from compose_ports.fix.remap import Override, RemapPlan
 from compose_ports.fix.splice import Edit, splice
 from compose_ports.model import PortBinding, Service, Source
 from compose_ports.policy.config import DEFAULT_VARIABLE
-from compose_ports.rules.base import QuoteEntry, RenameHostPort
+from compose_ports.rules.actions import QuoteEntry, RenameHostPort
 
 
 class Expected(NamedTuple):

@@ -27,7 +27,8 @@ from compose_ports.fix.readers import Reader
 from compose_ports.hostmap import Claim, HostPortMap, build, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
 from compose_ports.policy.config import Config
-from compose_ports.rules.base import MoveHostPort, ReplaceEarlierPorts, where
+from compose_ports.rules.actions import MoveHostPort, ReplaceEarlierPorts
+from compose_ports.rules.base import where
 
 
 class Override(NamedTuple):

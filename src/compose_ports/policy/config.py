@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 
 from compose_ports.compose.readfile import read_bytes
 from compose_ports.compose.yamlread import YMap, decode, read_documents, source_of
-from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
 
 CONFIG_NAMES = (".compose-ports.yaml", ".compose-ports.yml")
@@ -208,6 +207,8 @@ def parse_config(raw: dict, path: Path, content: bytes | None = None) -> Config:
     for host, members in (raw.get("hosts") or {}).items():
         for member in members or []:
             if str(member) not in stacks:
+                from compose_ports.didyoumean import near
+
                 hint = near(str(member), stacks)
                 raise _fail(
                     path, member, members, None, f"host {host!r}: unknown stack {member!r}{hint}"

@@ -14,10 +14,13 @@ else decides what is fixable.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from compose_ports import policy
 from compose_ports.compose.suppressions import Marker
+
+if TYPE_CHECKING:
+    from compose_ports.rules.actions import Action
 from compose_ports.compose.workspace import Workspace
 from compose_ports.findings import Related, Severity
 from compose_ports.model import PortBinding, Project, Service, Source
@@ -68,43 +71,6 @@ class Fix(NamedTuple):
 
 FIX_COMMAND = "compose-ports fix"
 REMAP_COMMAND = "compose-ports fix --remap"
-
-
-# -- what a fix may do, in the model's terms ---------------------------------------------------
-
-
-class RenameHostPort(NamedTuple):
-    """Write the binding's host port as `${NAME:-PORT}` (and quote the scalar if it is plain)."""
-
-    project: Project
-    binding: PortBinding
-
-
-class QuoteEntry(NamedTuple):
-    """Quote the binding's plain scalar; its text stays."""
-
-    project: Project
-    binding: PortBinding
-
-
-class ReplaceEarlierPorts(NamedTuple):
-    """Tag the override's `ports` with `!override`: `dropped` (earlier files' entries for the
-    binding's container port) stop being published; the earlier files' other entries stay."""
-
-    project: Project
-    binding: PortBinding
-    dropped: tuple[PortBinding, ...]
-
-
-class MoveHostPort(NamedTuple):
-    """Give the override's binding a free host port on the machine (`host`, or the stack)."""
-
-    project: Project
-    binding: PortBinding
-    host: str | None
-
-
-Action = RenameHostPort | QuoteEntry | ReplaceEarlierPorts | MoveHostPort
 
 
 class Example(NamedTuple):

@@ -22,21 +22,23 @@ How to fix
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from compose_ports.findings import Severity
 from compose_ports.model import Origin
 from compose_ports.rules.base import (
     FIX_COMMAND,
-    Action,
     Example,
     Fix,
     LintContext,
     Option,
     Problem,
-    RenameHostPort,
     bindings,
     describe,
 )
+
+if TYPE_CHECKING:
+    from compose_ports.rules.actions import Action
 
 CODE = "CP301"
 NAME = "hardcoded-host-port"
@@ -122,5 +124,7 @@ SHARED = (
 
 
 def fix(problem: Problem) -> Iterator[Action]:
+    from compose_ports.rules.actions import RenameHostPort
+
     assert problem.binding is not None
     yield RenameHostPort(problem.project, problem.binding)

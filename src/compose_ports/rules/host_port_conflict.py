@@ -55,24 +55,25 @@ stack runs; otherwise for each host where it collides with an earlier stack's bi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from compose_ports.findings import Severity
 from compose_ports.hostmap import Conflict, HostPortMap, build
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.rules.base import (
     REMAP_COMMAND,
-    Action,
     Example,
     Fix,
     LintContext,
-    MoveHostPort,
     Option,
     Problem,
     describe,
     related,
     where,
 )
+
+if TYPE_CHECKING:
+    from compose_ports.rules.actions import Action
 
 CODE = "CP101"
 NAME = "host-port-conflict"
@@ -285,6 +286,8 @@ def check(context: LintContext) -> Iterator[Problem]:
 
 def fix(problem: Problem) -> Iterator[Action]:
     """Move the reported binding if an override file sets it, else the other one."""
+    from compose_ports.rules.actions import MoveHostPort
+
     assert problem.binding is not None
     if problem.binding.source.file in problem.project.files[1:]:
         yield MoveHostPort(problem.project, problem.binding, problem.host)

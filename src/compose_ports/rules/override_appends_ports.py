@@ -26,20 +26,22 @@ How to fix
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from compose_ports.findings import Severity
 from compose_ports.rules.base import (
     REMAP_COMMAND,
-    Action,
     Example,
     Fix,
     LintContext,
     Option,
     Problem,
-    ReplaceEarlierPorts,
     describe,
     related,
 )
+
+if TYPE_CHECKING:
+    from compose_ports.rules.actions import Action
 
 CODE = "CP103"
 NAME = "override-appends-ports"
@@ -118,5 +120,7 @@ def check(context: LintContext) -> Iterator[Problem]:
 
 
 def fix(problem: Problem) -> Iterator[Action]:
+    from compose_ports.rules.actions import ReplaceEarlierPorts
+
     assert problem.binding is not None
     yield ReplaceEarlierPorts(problem.project, problem.binding, tuple(b for _, b in problem.others))

@@ -28,20 +28,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from compose_ports.findings import Severity
 from compose_ports.rules.base import (
     BOOLEAN,
     FIX_COMMAND,
-    Action,
     Example,
     Fix,
     LintContext,
     Option,
     Problem,
-    QuoteEntry,
     bindings,
 )
+
+if TYPE_CHECKING:
+    from compose_ports.rules.actions import Action
 
 CODE = "CP302"
 NAME = "unquoted-port"
@@ -138,5 +140,7 @@ def check(context: LintContext) -> Iterator[Problem]:
 
 
 def fix(problem: Problem) -> Iterator[Action]:
+    from compose_ports.rules.actions import QuoteEntry
+
     assert problem.binding is not None
     yield QuoteEntry(problem.project, problem.binding)
