@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import pytest
 
-from compose_ports.compose import readfile
+from compose_ports import readfile
 from compose_ports.errors import ComposePortsError
 
 resource = pytest.importorskip("resource", reason="address-space limits, FIFOs, /dev/zero: POSIX")

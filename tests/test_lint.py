@@ -162,9 +162,9 @@ def test_bad_config_exits_2_with_its_place(tmp_path: Path, monkeypatch: pytest.M
 def test_a_config_verdict_is_remembered_only_for_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compose_ports.compose.yamlread import YMap
     from compose_ports.errors import ComposePortsError
     from compose_ports.policy.schema import validate
+    from compose_ports.yamlread import YMap
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     text = b"rules:\n  CP202: error\n"

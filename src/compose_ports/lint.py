@@ -15,11 +15,11 @@ from typing import NamedTuple
 from compose_ports.compose.loading import FileCache
 from compose_ports.compose.suppressions import Marker, scan
 from compose_ports.compose.workspace import Workspace, all_diagnostics
-from compose_ports.compose.yamlread import decode
 from compose_ports.findings import Finding, Severity
 from compose_ports.policy.config import Config
 from compose_ports.rules import RULES, select
 from compose_ports.rules.base import LintContext, MarkerUse, Problem, Rule, rule_setting
+from compose_ports.yamlread import decode
 
 
 class LintResult(NamedTuple):

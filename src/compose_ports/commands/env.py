@@ -30,9 +30,9 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
     """
     from pathlib import Path
 
+    from compose_ports.allocation import environments as envfiles
     from compose_ports.errors import ComposePortsError
     from compose_ports.fix import envfile, readers
-    from compose_ports.policy import environments as envfiles
     from compose_ports.reporters.common import display_path
 
     workspace = read_workspace(**kwargs)

@@ -34,7 +34,7 @@ def fix_command(
     """
     from compose_ports.fix import unified_diff
     from compose_ports.fix.pipeline import FixRequest, run
-    from compose_ports.reporters.common import display_path
+    from compose_ports.reporters.common import display_path, error_line
 
     if (host or live) and not remap:
         raise click.UsageError("--host and --live go with --remap")
@@ -49,7 +49,7 @@ def fix_command(
         live=live,
         write=not (show_diff or check),
     )
-    outcome = run(request, display_path)
+    outcome = run(request, display_path, error_line)
     for note in outcome.notes:
         emit(relative_note(note), err=True)
     for file, (original, new) in outcome.planned.items():

@@ -33,7 +33,7 @@ def suggest_command(
     paths: tuple[str, ...],
 ) -> None:
     """The lowest free host port for a new SERVICE in its category's range on a host."""
-    from compose_ports.policy.suggest import suggest
+    from compose_ports.allocation.suggest import suggest
 
     workspace = read_workspace(paths, (), (), None, None, (), config_file)
     print_errors(workspace)

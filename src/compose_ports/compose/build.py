@@ -12,7 +12,6 @@ from compose_ports.compose.canonical import Entry, Failed, index_of, item_source
 from compose_ports.compose.ports import split_host_part
 from compose_ports.compose.problems import Problems
 from compose_ports.compose.variables import Environment
-from compose_ports.compose.yamlread import raw_text, source_of
 from compose_ports.model import (
     Network,
     Origin,
@@ -22,6 +21,7 @@ from compose_ports.model import (
     Service,
     Source,
 )
+from compose_ports.yamlread import raw_text, source_of
 
 
 def project(

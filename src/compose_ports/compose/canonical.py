@@ -22,8 +22,8 @@ from compose_ports.compose.ports import (
     unique_items_error,
 )
 from compose_ports.compose.problems import Problems
-from compose_ports.compose.yamlread import YMap, YSeq, copy_map, raw_text, source_of
 from compose_ports.model import Diagnostic, Duplicate, PortSpec, Source
+from compose_ports.yamlread import YMap, YSeq, copy_map, raw_text, source_of
 
 
 class Dropped:

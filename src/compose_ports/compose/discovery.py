@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from compose_ports.compose.readfile import Refused, read_bytes, refusal
 from compose_ports.errors import ComposePortsError
 from compose_ports.policy.config import Config, find_config
+from compose_ports.readfile import Refused, read_bytes, refusal
 
 # compose-go@v2.9.1:cli/options.go:386-390. Not symmetric: `.yml` wins for the docker-compose
 # names and for the override names, `.yaml` for the main `compose` name (compose-facts §3.1).

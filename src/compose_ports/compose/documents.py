@@ -19,9 +19,9 @@ from compose_ports.compose.interpolation import InterpolationError, interpolate
 from compose_ports.compose.merge import is_reset, merge_mapping, without_resets
 from compose_ports.compose.problems import Problems
 from compose_ports.compose.variables import Environment
-from compose_ports.compose.yamlread import YMap, YSeq, YStr, copy_map, source_of
 from compose_ports.errors import ComposePortsError
 from compose_ports.model import Diagnostic, Source
+from compose_ports.yamlread import YMap, YSeq, YStr, copy_map, source_of
 
 
 def absolute_path(cwd: Path, path: str | os.PathLike[str]) -> Path:

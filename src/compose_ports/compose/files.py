@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from compose_ports.compose import suppressions
-from compose_ports.compose.readfile import read_bytes
-from compose_ports.compose.yamlread import decode, read_documents
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import read_bytes
+from compose_ports.yamlread import decode, read_documents
 
 
 class FileCache:

@@ -21,9 +21,9 @@ from compose_ports.compose.documents import Loader, absolute_path
 from compose_ports.compose.files import FileCache
 from compose_ports.compose.problems import Problems
 from compose_ports.compose.variables import Environment, first_pass, second_pass
-from compose_ports.compose.yamlread import YMap
 from compose_ports.errors import ComposePortsError
 from compose_ports.model import Diagnostic, Project
+from compose_ports.yamlread import YMap
 
 __all__ = ["FileCache", "LoadOptions", "absolute_path", "load_project", "project_name_from"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from compose_ports.compose.yamlread import OVERRIDE_TAG, RESET_TAG, Reset, YMap, YSeq, tag_of
+from compose_ports.yamlread import OVERRIDE_TAG, RESET_TAG, Reset, YMap, YSeq, tag_of
 
 
 def is_reset(value: object) -> bool:

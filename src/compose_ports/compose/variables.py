@@ -16,8 +16,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from compose_ports.compose.dotenv import parse_dotenv
-from compose_ports.compose.readfile import read_bytes
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import read_bytes
 
 PROCESS = "environment"
 

@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 from compose_ports.compose import discovery
 from compose_ports.compose.loading import FileCache, LoadOptions, absolute_path, load_project
-from compose_ports.compose.readfile import NOT_REGULAR
 from compose_ports.compose.variables import first_pass
 from compose_ports.errors import ComposePortsError
 from compose_ports.model import Diagnostic, Project
 from compose_ports.policy.config import Config, find_config
+from compose_ports.readfile import NOT_REGULAR
 
 
 class Workspace(NamedTuple):

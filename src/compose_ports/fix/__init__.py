@@ -3,7 +3,7 @@
 - `pipeline`: the whole run, from reading to writing (the command calls only this);
 - `readers`: every project that reads a file to edit, in the run and in the repository;
 - `remap`: `--remap`'s `!override` tags and moved ports, from CP103 and CP101 findings;
-- `naming`: the names of new variables; `planning`: actions to edits, and what must change;
+- `planning`: actions to edits (names from policy.naming), and what must change;
 - `layout`, `scalars`, `splice`: where things are in the text, their new text, the splice;
 - `proof`: every reader loaded again from the new texts, held to what the findings asked;
 - `write`, `envfile`: writes that lose nothing, for compose files and env files.

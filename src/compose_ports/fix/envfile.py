@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from compose_ports.compose import readfile
+from compose_ports import readfile
 from compose_ports.compose.dotenv import parse_dotenv
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix.write import (

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from compose_ports.compose.yamlread import _IMPLICIT, ScalarSpan, _Parser, line_starts, scalar_span
 from compose_ports.model import Source
+from compose_ports.yamlread import _IMPLICIT, ScalarSpan, _Parser, line_starts, scalar_span
 
 __all__ = [
     "ScalarSpan",

@@ -24,6 +24,7 @@ from compose_ports.errors import ComposePortsError
 from compose_ports.fix import envfile, planning, proof, readers, remap, write
 from compose_ports.fix.splice import encode_like
 from compose_ports.lint import lint
+from compose_ports.model import Diagnostic
 from compose_ports.rules import RULES
 from compose_ports.rules.actions import (
     Action,
@@ -60,7 +61,12 @@ class FixOutcome(NamedTuple):
 _ROUNDS = 3
 
 
-def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
+def run(
+    request: FixRequest,
+    shown: Callable[[str], str] = str,
+    error_line: Callable[[Diagnostic], str] = str,
+) -> FixOutcome:
+    """The whole fix. `shown` writes a path as the user sees it, `error_line` a read error."""
     errors: list[str] = []
     notes: list[str] = []
     outcome = FixOutcome(errors, notes, {}, [], [], False)
@@ -80,7 +86,8 @@ def run(request: FixRequest, shown: Callable[[str], str] = str) -> FixOutcome:
     options = replace(options, env_files=existing)
     workspace = load_workspace(request.paths, options, request.config_file, keep_text=True)
     notes.extend(f"note: {shown(n.file)}: {n.message}" for n in workspace.notes)
-    errors.extend(_read_errors(workspace))
+    reads = [error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
+    errors.extend(dict.fromkeys(reads))
     if request.host is not None and not any(h == request.host for _, h in workspace.hosts()):
         errors.append(f"no hosts: group named {request.host!r} in the config")
     root = readers.repository(request.paths, options.files, workspace, options.cwd)
@@ -243,13 +250,6 @@ def _round(
             )
     remapped = bool(fix_plan.expected.dropped or fix_plan.expected.moved)
     return _Round(fix_plan, notes, refused_lines, errors, remapped)
-
-
-def _read_errors(workspace: Workspace) -> list[str]:
-    from compose_ports.reporters.common import error_line
-
-    lines = [error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
-    return list(dict.fromkeys(lines))
 
 
 def _candidate_files(actions: Sequence[Action]) -> set[str]:

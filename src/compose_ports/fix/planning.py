@@ -20,12 +20,12 @@ from compose_ports.compose.ports import split_host_part
 from compose_ports.compose.workspace import Workspace, project_key
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix import layout, scalars
-from compose_ports.fix.naming import Target, assign
 from compose_ports.fix.readers import Reader
 from compose_ports.fix.remap import Override, RemapPlan
 from compose_ports.fix.splice import Edit, splice
 from compose_ports.model import PortBinding, Service, Source
 from compose_ports.policy.config import DEFAULT_VARIABLE
+from compose_ports.policy.naming import Target, assign
 from compose_ports.rules.actions import QuoteEntry, RenameHostPort
 
 

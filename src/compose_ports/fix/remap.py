@@ -22,11 +22,11 @@ from typing import NamedTuple
 
 from compose_ports import policy
 from compose_ports.compose.workspace import Workspace, project_key
-from compose_ports.fix.naming import Target
 from compose_ports.fix.readers import Reader
 from compose_ports.hostmap import Claim, HostPortMap, build, claim_for
 from compose_ports.model import Origin, PortBinding, Project, Service, Source
 from compose_ports.policy.config import Config
+from compose_ports.policy.naming import Target
 from compose_ports.rules.actions import MoveHostPort, ReplaceEarlierPorts
 from compose_ports.rules.base import where
 

@@ -3,11 +3,10 @@
 The category of a service (its range), the ephemeral range, and the registry's lookups live
 here; rules, `fix --remap`, `env`, `suggest` and the registry views all call them. The package
 also reads and checks the policy file itself (config, against the JSON schema: schema), and
-turns it into answers for the commands that write or pick ports: the env file of an environment
-(environments) and a free port for a new service (suggest).
+names the variables of host ports (naming, from `env.variable`).
 
-It may import the model, errors, the YAML reader and the host-port map; never rules, lint, fix,
-reporters or commands.
+It may import the model, errors and the YAML reader: it comes before everything that reads
+Compose (the import contracts in pyproject.toml say so).
 """
 
 from __future__ import annotations

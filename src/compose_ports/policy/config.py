@@ -15,9 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from compose_ports.compose.readfile import read_bytes
-from compose_ports.compose.yamlread import YMap, decode, read_documents, source_of
 from compose_ports.errors import ComposePortsError
+from compose_ports.readfile import read_bytes
+from compose_ports.yamlread import YMap, decode, read_documents, source_of
 
 CONFIG_NAMES = (".compose-ports.yaml", ".compose-ports.yml")
 DEFAULT_VARIABLE = "{SERVICE}_PORT"

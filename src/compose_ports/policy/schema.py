@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from compose_ports.compose.yamlread import YMap, YSeq, source_of
 from compose_ports.didyoumean import near
 from compose_ports.errors import ComposePortsError
+from compose_ports.yamlread import YMap, YSeq, source_of
 
 
 @cache

@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from compose_ports.compose.yamlread import go_int
 from compose_ports.findings import Severity
 from compose_ports.model import Diagnostic, Source
 from compose_ports.rules.base import (
@@ -49,6 +48,7 @@ from compose_ports.rules.base import (
     Problem,
     bindings,
 )
+from compose_ports.yamlread import go_int
 
 CODE = "CP102"
 NAME = "invalid-port"

@@ -15,10 +15,10 @@ from typing import NamedTuple
 
 from compose_ports import policy
 from compose_ports.compose.workspace import Workspace
-from compose_ports.fix.naming import Target, assign
 from compose_ports.hostmap import Claim, HostPortMap
 from compose_ports.model import PortBinding, Source
 from compose_ports.policy.config import Config, PortRange
+from compose_ports.policy.naming import Target, assign
 
 
 class EnvPlan(NamedTuple):
