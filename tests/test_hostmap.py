@@ -568,12 +568,12 @@ def test_a_crowded_port_is_summed_up_not_enumerated(monkeypatch: pytest.MonkeyPa
     # 127.0.0.2 meets every unset claim; the udp one meets none of them.
     assert len(conflicts) == 20_001
     first, second, last = conflicts[0], conflicts[1], conflicts[-1]
-    assert (first.count, first.cause) == (20_000, None)
+    assert (first.others, first.cause) == (20_000, None)
     assert [c.second.key for c in first.first] == [1, 2, 3]
     assert second.cause == Collision(crowd[0], crowd[1], (8080, 8080), "ipv4", True)
     assert [c.first.key for c in last.first] == [0, 1, 2]
-    assert (last.claim.key, last.count, last.cause.first.key) == ("lo2", 20_000, 0)
-    assert all(c.count == 20_000 and c.cause.first is crowd[0] for c in conflicts[1:])
+    assert (last.claim.key, last.others, last.cause.first.key) == ("lo2", 20_000, 0)
+    assert all(c.others == 20_000 and c.cause.first is crowd[0] for c in conflicts[1:])
 
 
 def test_the_cause_is_the_first_certain_collision():
@@ -586,7 +586,7 @@ def test_the_cause_is_the_first_certain_collision():
     # b overlaps the pool first, but collides for certain with a.
     assert by_key["b"].cause == Collision(a, b, (8000, 8000), "ipv4", True)
     assert [c.first.key for c in by_key["b"].first] == ["pool", "a"]
-    assert by_key["pool"].cause is None and by_key["pool"].count == 2
+    assert by_key["pool"].cause is None and by_key["pool"].others == 2
 
 
 def test_conflicts_of_replicas_alone():

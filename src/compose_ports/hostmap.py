@@ -84,7 +84,7 @@ class Conflict(NamedTuple):
     """
 
     claim: Claim
-    count: int  # the other claims it collides with (its own replicas are not among them)
+    others: int  # the other claims it collides with (its own replicas are not among them)
     first: tuple[Collision, ...]  # with the first of those (at most `limit`), in insertion order
     # With the earlier claim a report names: the first that collides with it for certain, else
     # the first that collides at all (a pool overlap); None when no earlier claim collides.

@@ -19,7 +19,7 @@ import gc
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 try:
     from yaml._yaml import CParser as _CParser
@@ -27,7 +27,7 @@ try:
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
     from yaml.scanner import ScannerError
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from _ruamel_yaml import CParser as _CParser  # type: ignore[no-redef]
+    from _ruamel_yaml import CParser as _CParser  # type: ignore[no-redef,import-not-found]
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # type: ignore[assignment]
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode  # type: ignore[assignment]
     from ruamel.yaml.scanner import ScannerError  # type: ignore[assignment]
@@ -93,7 +93,7 @@ class YFloat(float):
         return obj
 
 
-class YMap(dict):
+class YMap(dict[str, Any]):
     """A mapping with its own position, its tag, and each key's position.
 
     `plain` is True when nothing below it has a `$` or a `!reset`/`!override` tag: then
@@ -111,7 +111,7 @@ class YMap(dict):
         self.untagged = False  # no `!reset`/`!override` below: merging has nothing to undo
 
 
-class YSeq(list):
+class YSeq(list[Any]):
     __slots__ = ("item_src", "plain", "src", "tag", "untagged")
 
     def __init__(self, src: Source | None = None, tag: str | None = None) -> None:
@@ -416,13 +416,13 @@ class _Converter:
             return value
         if isinstance(value, int):
             return YInt(value, src, text)
-        return YFloat(value, src, text)
+        return YFloat(cast(float, value), src, text)
 
     def sequence(self, node: Any) -> YSeq:
-        return self._collection(node, "tag:yaml.org,2002:seq", self._sequence)
+        return cast(YSeq, self._collection(node, "tag:yaml.org,2002:seq", self._sequence))
 
     def mapping(self, node: Any) -> YMap:
-        return self._collection(node, "tag:yaml.org,2002:map", self._mapping)
+        return cast(YMap, self._collection(node, "tag:yaml.org,2002:map", self._mapping))
 
     def _collection(self, node: Any, own_tag: str, build: Callable[[Any, str | None], Any]) -> Any:
         tag = self.check_tag(node, {own_tag})
@@ -445,7 +445,7 @@ class _Converter:
                 continue
             seq.append(value)
             if value.__class__ is YStr:  # most items: its own position, the same place
-                seq.item_src.append(value.src)
+                seq.item_src.append(value.src or self.src(child))
                 plain = plain and "$" not in value
                 continue
             seq.item_src.append(getattr(value, "src", None) or self.src(child))
@@ -494,7 +494,9 @@ class _Converter:
             for key, value in source_map.items():
                 if key not in result:
                     result[key] = value
-                    result.key_src[key] = source_map.key_src.get(key, source_map.src)
+                    result.key_src[key] = source_map.key_src.get(key, source_map.src) or self.src(
+                        node
+                    )
                     plain = plain and _is_plain(value)
                     untagged = untagged and _is_untagged(value)
         result.plain = plain
@@ -640,7 +642,7 @@ def _content_end(node: Any) -> int:
     return max((_content_end(c) for c in children), default=int(node.start_mark.index))
 
 
-def copy_map(value: Mapping) -> YMap:
+def copy_map(value: Mapping[str, Any]) -> YMap:
     result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
     result.update(value)
     result.key_src.update(getattr(value, "key_src", {}))

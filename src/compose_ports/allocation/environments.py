@@ -33,10 +33,7 @@ def plan(workspace: Workspace, config: Config, host: str, environment: str) -> E
     spec = config.environments.get(environment)
     offset = policy.offset(config, environment)
     file = (spec.file if spec and spec.file else None) or f".env.{environment}"
-    members = list(config.hosts[host])
-    projects = sorted(
-        workspace.hosts().get((config, host), []), key=lambda p: members.index(p.stack)
-    )
+    projects = workspace.hosts().get((config, host), [])
     targets: list[Target] = []
     seen: set[Source] = set()
     for project in projects:

@@ -59,7 +59,7 @@ def canonicalize(model: YMap, problems: Problems) -> YMap:
     return result
 
 
-def canonical_ports(service: dict, name: str, problems: Problems) -> dict:
+def canonical_ports(service: dict[str, Any], name: str, problems: Problems) -> dict[str, Any]:
     ports = service.get("ports")
     if not isinstance(ports, list):
         return service
@@ -97,11 +97,13 @@ def canonical_ports(service: dict, name: str, problems: Problems) -> dict:
     specs = [e.spec for e in parsed if isinstance(e, Entry)]
     if len(specs) > 1 and _runs_overlap(specs):
         # A run may hold a duplicate of another entry: unicity then needs its entries.
-        parsed = [
-            Entry(one, e.item, e.src) if isinstance(e, Entry) else e
-            for e in parsed
-            for one in (e.spec.expand() if isinstance(e, Entry) else [None])
-        ]
+        expanded: list[Entry | Failed] = []
+        for e in parsed:
+            if isinstance(e, Entry):
+                expanded.extend(Entry(one, e.item, e.src) for one in e.spec.expand())
+            else:
+                expanded.append(e)
+        parsed = expanded
     parsed = unique(parsed, _entry_key, record)
     # Errors of the late stages name the entry by its place in the canonical list: ranges
     # expanded and duplicates gone (PortError.compose_text).

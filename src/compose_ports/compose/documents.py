@@ -264,8 +264,12 @@ class Loader:
         return result
 
     def extended(
-        self, service: dict, siblings: Mapping, path: Path, chain: tuple[tuple[str, str], ...]
-    ) -> dict:
+        self,
+        service: dict[str, Any],
+        siblings: Mapping[str, Any],
+        path: Path,
+        chain: tuple[tuple[str, str], ...],
+    ) -> dict[str, Any]:
         """The service merged over the service it extends (compose-facts §2.4)."""
         spec = service.get("extends")
         if isinstance(spec, str):
@@ -279,7 +283,7 @@ class Loader:
             base_path = absolute_path(path.parent, str(base_file))
             self.note_outside(base_path, path, spec)
             docs = self.documents_for_extends(base_path)
-            base_services: Mapping = {}
+            base_services: Mapping[str, Any] = {}
             for document in docs:
                 found = document.get("services")
                 if isinstance(found, dict):
@@ -330,7 +334,7 @@ def _is_port_path(path: str) -> bool:
     return len(parts) >= 3 and parts[0] == "services" and parts[2] == "ports"
 
 
-def _without(value: Mapping, key: str) -> YMap:
+def _without(value: Mapping[str, Any], key: str) -> YMap:
     result = copy_map(value)
     result.pop(key, None)
     return result

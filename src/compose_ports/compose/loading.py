@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from compose_ports.compose import discovery
 from compose_ports.compose.build import project as build_project
@@ -96,7 +97,9 @@ def load_project(
     return build_project(options.profiles, stack, project_dir, read, model, problems, env, name)
 
 
-def _project_name(options: LoadOptions, env: Environment, model: Mapping, directory: Path) -> str:
+def _project_name(
+    options: LoadOptions, env: Environment, model: Mapping[str, Any], directory: Path
+) -> str:
     if options.project_name:
         return options.project_name
     if env.get("COMPOSE_PROJECT_NAME"):

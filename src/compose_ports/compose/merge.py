@@ -40,7 +40,7 @@ def without_resets(value: Any) -> Any:
     return value
 
 
-def merge_mapping(base: dict, override: dict, path: str = "") -> YMap:
+def merge_mapping(base: dict[str, Any], override: dict[str, Any], path: str = "") -> YMap:
     """`override` merged over `base`, neither of them changed (they may be shared by aliases)."""
     result = YMap(getattr(base, "src", None))
     result.update(base)
@@ -65,7 +65,7 @@ def merge_mapping(base: dict, override: dict, path: str = "") -> YMap:
     return result
 
 
-def merge_sequence(base: list, override: list, path: str) -> YSeq:
+def merge_sequence(base: list[Any], override: list[Any], path: str) -> YSeq:
     result = YSeq(getattr(base, "src", None))
     result.extend(base)
     result.extend(override)

@@ -372,13 +372,13 @@ def _is_bool(value: object) -> bool:
     return isinstance(value, _BOOL_TYPES)
 
 
-def _go_kind(value: object) -> object:
+def _go_kind(value: int) -> object:
     """What go-yaml v3 decodes a Python int into: int (int64), uint64, float64, or a string.
 
     Ints beyond int64 become uint64, then float64; beyond float64's range the plain scalar stays
     a string (go-yaml resolve.go). Returns the Python value standing for the Go one, tagged by type.
     """
-    value = int(value)  # type: ignore[call-overload]
+    value = int(value)
     if _INT64_MIN <= value <= _INT64_MAX:
         return value
     if 0 <= value <= _UINT64_MAX:
@@ -451,7 +451,7 @@ def _is_schema_integer(value: object) -> bool:
     return isinstance(value, float) and math.isfinite(value) and value.is_integer()
 
 
-def _schema_error(entry: Mapping[object, object]) -> PortError | None:
+def _schema_error(entry: Mapping[str, object]) -> PortError | None:
     # compose-go@v2.9.1 schema/compose-spec.json: ports items. When several properties are
     # wrong Compose names one of them at random (Go map order) [V]; this picks schema order.
     for key in _LONG_KEYS:
@@ -484,7 +484,7 @@ def _decode_target(value: object) -> int:
             )
         as_uint = int(value) if value < 2.0**64 else 1 << 63
         return as_uint & 0xFFFFFFFF
-    number = int(value)  # type: ignore[call-overload]
+    number: int = int(value)  # type: ignore[call-overload]
     if number < 0:
         raise PortError(
             f"cannot parse value as 'uint32': {number} overflows uint",
@@ -520,7 +520,7 @@ def parse_long(entry: Mapping[str, object]) -> PortSpec:
         raise schema
 
     host_ip = entry.get("host_ip")
-    if host_ip is not None and not is_go_ip(host_ip):  # type: ignore[arg-type]
+    if host_ip is not None and not is_go_ip(host_ip):
         # validation/validation.go: "" is checked too, and brackets are not stripped [V].
         raise PortError(f"invalid ip address: {host_ip}", stage=IP)
 

@@ -32,15 +32,23 @@ class Workspace(NamedTuple):
         return self.configs.get(project_key(project))
 
     def hosts(self) -> dict[tuple[Config, str], list[Project]]:
-        """The machines the configs declare, with the projects that run on each."""
-        groups: dict[tuple[Config, str], list[Project]] = {}
+        """The machines the configs declare, with the projects that run on each.
+
+        Projects come in the config's order of the host's stacks: the earlier stack is the
+        one a conflict's report names first.
+        """
+        groups: dict[tuple[Config, str], list[tuple[int, Project]]] = {}
         for project in self.projects:
             config = self.config_of(project)
             if config is None or project.stack is None:
                 continue
             for host in config.hosts_of(project.stack):
-                groups.setdefault((config, host), []).append(project)
-        return groups
+                rank = config.hosts[host].index(project.stack)
+                groups.setdefault((config, host), []).append((rank, project))
+        return {
+            key: [p for _, p in sorted(ranked, key=lambda item: item[0])]
+            for key, ranked in groups.items()
+        }
 
     @property
     def has_errors(self) -> bool:

@@ -155,7 +155,7 @@ _SAFE_PLAIN = re.compile(r"[A-Za-z0-9_.+-]+")
 def _scalar(node: ScalarNode, replace: str | None) -> str | None:
     if node.tag not in (_IMPLICIT, "tag:yaml.org,2002:str") and node.tag.startswith("!"):
         return None
-    value = node.value
+    value: str = node.value
     if replace is not None:
         return json.dumps(replace)
     if not node.style and node.tag == _IMPLICIT and _SAFE_PLAIN.fullmatch(value):

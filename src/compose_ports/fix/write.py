@@ -299,12 +299,14 @@ class _Rewrite:
         except OSError as exc:
             if renamed and not self.put_back and not self._unchanged():
                 # The undo failed: someone else's write is in the original, which has no name.
-                kept = self._rescue()
-                where = f"its text is kept in {kept}" if kept else "its text could not be kept"
+                rescued = self._rescue()
+                where = (
+                    f"its text is kept in {rescued}" if rescued else "its text could not be kept"
+                )
                 raise ChangedOnDisk(
                     f"{CHANGED_WHILE_FIXING}, and it could not be put back ({_why(exc)}): {where}",
                     self.shown,
-                    kept,
+                    rescued,
                 ) from None
             raise ComposePortsError(
                 f"cannot write file: {_why(exc)}: {NOT_FIXED}", self.shown

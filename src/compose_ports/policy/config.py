@@ -152,11 +152,11 @@ def load_config(path: Path) -> Config:
     return config
 
 
-def _pyproject_table(path: Path) -> dict | None:
+def _pyproject_table(path: Path) -> dict[str, Any] | None:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
     try:
         data = tomllib.loads(read_bytes(path).decode("utf-8"))
     except (OSError, ValueError) as exc:
@@ -190,7 +190,7 @@ def parse_port_range(text: Any) -> tuple[int, int] | None:
     return start, end
 
 
-def parse_config(raw: dict, path: Path, content: bytes | None = None) -> Config:
+def parse_config(raw: dict[str, Any], path: Path, content: bytes | None = None) -> Config:
     """The config's meaning; its shape is checked against schemas/config.schema.json first."""
     from compose_ports.policy.schema import validate
 

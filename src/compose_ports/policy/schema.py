@@ -175,7 +175,7 @@ def _explain(error: Any) -> str:
         return f"unknown rule {error.instance!r}"
     if error.validator == "oneOf" and isinstance(error.instance, (str, int)):
         return f"invalid value {error.instance!r}"
-    return error.message
+    return str(error.message)
 
 
 def _position(raw: Any, path: list[Any]) -> tuple[int, int]:

@@ -135,9 +135,6 @@ def build(workspace: Workspace) -> RegistryView:
     groups: list[HostGroup] = []
     hosted: set[int] = set()
     for (config, host), projects in workspace.hosts().items():
-        members = config.hosts[host]
-        # The config's order of the stacks, as CP101 uses: the earlier stack is "first".
-        projects = sorted(projects, key=lambda p: members.index(p.stack))
         hosted.update(id(p) for p in projects)
         groups.append(_group(context, host, host, config, projects))
     for project in workspace.projects:
@@ -214,7 +211,7 @@ def _group(
                     line=binding.source.line,
                     column=binding.source.column,
                     peers=_peers(entries, conflict) if conflict else (),
-                    others=conflict.count - len(conflict.first) if conflict else 0,
+                    others=conflict.others - len(conflict.first) if conflict else 0,
                 ),
             )
         )

@@ -55,10 +55,10 @@ stack runs; otherwise for each host where it collides with an earlier stack's bi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from compose_ports.findings import Severity
-from compose_ports.hostmap import Conflict, HostPortMap, build
+from compose_ports.hostmap import Claim, Conflict, HostPortMap, build
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.rules.base import (
     REMAP_COMMAND,
@@ -177,8 +177,13 @@ def _map(projects: list[Project]) -> HostPortMap:
     return build(projects, key)
 
 
+def _key(claim: Claim) -> _Key:
+    # The map keeps whatever key it was given; this rule gives it a _Key.
+    return cast(_Key, claim.key)
+
+
 def _replicas(conflict: Conflict) -> Problem:
-    key: _Key = conflict.claim.key
+    key = _key(conflict.claim)
     binding = key.binding
     message = (
         f"{describe(binding)} of {key.service.name} has {key.service.replicas or 1} replicas: "
@@ -208,8 +213,8 @@ def _also(others: list[_Key], rest: int) -> str:
 def _problem(conflict: Conflict, host: str | None) -> Problem:
     cause = conflict.cause
     assert cause is not None
-    later: _Key = conflict.claim.key
-    earlier: _Key = cause.first.key
+    later = _key(conflict.claim)
+    earlier = _key(cause.first)
     binding = later.binding
     on_host = f" on host {host}" if host else ""
     start, end = cause.ports
@@ -233,8 +238,8 @@ def _problem(conflict: Conflict, host: str | None) -> Problem:
         severity = Severity.WARNING
     # The one named comes first; then the first of the others, wherever they are in the order.
     partners = (c.second if c.first is conflict.claim else c.first for c in conflict.first)
-    shown = [earlier, *(p.key for p in partners if p is not cause.first)][:RELATED]
-    message += _also(shown[1:], conflict.count - len(shown))
+    shown = [earlier, *(_key(p) for p in partners if p is not cause.first)][:RELATED]
+    message += _also(shown[1:], conflict.others - len(shown))
     return Problem(
         binding.source,
         message,
@@ -243,7 +248,6 @@ def _problem(conflict: Conflict, host: str | None) -> Problem:
         host,
         tuple(related(key.binding, key.project) for key in shown),
         severity,
-        # Only a port an override file sets is moved: base files are the team's plan.
         # Only a port an override file sets is moved, either side's: base files are the plan.
         fixable=_in_override(later) or _in_override(earlier),
         binding=binding,
@@ -263,18 +267,16 @@ def check(context: LintContext) -> Iterator[Problem]:
             if conflict.itself is not None:
                 yield _replicas(conflict)
             if conflict.cause is not None:
-                key: _Key = conflict.claim.key
+                key = _key(conflict.claim)
                 reported[id(project), id(key.binding)] = conflict.cause.certain
                 yield _problem(conflict, None)
-    for (config, host), projects in context.workspace.hosts().items():
-        members = config.hosts[host]
-        projects = sorted(projects, key=lambda p: members.index(p.stack))
+    for (_, host), projects in context.workspace.hosts().items():
         for conflict in _map(projects).conflicts(RELATED):
             cause = conflict.cause
             if cause is None:
                 continue
-            later: _Key = conflict.claim.key
-            if cause.first.key.project is later.project:
+            later = _key(conflict.claim)
+            if _key(cause.first).project is later.project:
                 continue  # the stack's own conflict: reported once, for the stack itself
             # A binding tells one story: its stack's, unless the host's is graver (a pool
             # overlap in the stack, a sure collision on the host).

@@ -34,7 +34,7 @@ def _rule_schema(rule: Rule) -> dict[str, Any]:
 
 def generated(base: dict[str, Any]) -> dict[str, Any]:
     """The config schema `base` with its `rules:` section made from the rules of this version."""
-    schema = json.loads(json.dumps(base))
+    schema: dict[str, Any] = json.loads(json.dumps(base))  # a deep copy
     defs = {k: v for k, v in schema["$defs"].items() if not k.startswith("rule-")}
     properties: dict[str, Any] = {}
     for rule in RULES:

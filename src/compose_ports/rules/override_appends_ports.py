@@ -41,6 +41,7 @@ from compose_ports.rules.base import (
 )
 
 if TYPE_CHECKING:
+    from compose_ports.model import PortBinding
     from compose_ports.rules.actions import Action
 
 CODE = "CP103"
@@ -90,7 +91,7 @@ def check(context: LintContext) -> Iterator[Problem]:
             continue
         order = {f: i for i, f in enumerate(project.files)}
         for service in project.active_services:
-            seen: dict[tuple[int, str], list] = {}
+            seen: dict[tuple[int, str], list[PortBinding]] = {}
             entries = sorted(
                 (b for b in service.ports if b.source.file in order),
                 key=lambda b: (order[b.source.file], b.source.line, b.source.column),

@@ -103,7 +103,7 @@ def check(context: LintContext) -> Iterator[Problem]:
                     service.name,
                 )
             for binding in fixed:
-                start, end = binding.host_range
+                start, end = binding.host_range or (0, -1)
                 for port in sorted(p for p in owners if start <= p <= end):
                     if owners[port] != service.name:
                         yield Problem(
