@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compose_ports import hostmap
+from compose_ports.hostmap import intervals
 from compose_ports.hostmap import (
     Claim,
     Collision,
@@ -561,7 +561,7 @@ def test_a_crowded_port_is_summed_up_not_enumerated(monkeypatch: pytest.MonkeyPa
     def enumerate_partners(*args: object) -> list[int]:
         raise AssertionError("conflicts() enumerated every partner")
 
-    monkeypatch.setattr(hostmap._Overlaps, "every", enumerate_partners)
+    monkeypatch.setattr(intervals.Overlaps, "every", enumerate_partners)
     crowd = [claim(None, 8080, key=i) for i in range(20_000)]
     elsewhere = [claim("127.0.0.2", 8080, key="lo2"), claim(None, 8080, protocol="udp", key="u")]
     conflicts = HostPortMap([*crowd, *elsewhere]).conflicts(3)
