@@ -855,8 +855,9 @@ def test_dockerd_20_10_unset_pool_takes_its_ipv4_and_ipv6_ports_apart(
     dockerd: Engine, tmp_path: Path
 ) -> None:
     """CP101 asks one port free in both families for a pool without host IP, as current
-    Docker's allocator does (compose_ports.hostmap); 20.10 allocates the IPv4 and the IPv6 binding one
-    after the other, each from its own map, so the pool starts on two different ports."""
+    Docker's allocator does (compose_ports.hostmap); 20.10 allocates the IPv4 and the IPv6
+    binding one after the other, each from its own map, so the pool starts on two different
+    ports."""
     if not dockerd.ipv6:
         pytest.skip(f"{dockerd}: no IPv6 publishing")
     services = {"v4": ["0.0.0.0:24192:80"], "v6": ["[::]:24193:80"], "pool": ["24192-24193:80"]}

@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compose_ports.hostmap import intervals
 from compose_ports.hostmap import (
     Claim,
     Collision,
     Conflict,
     HostPortMap,
     claim_for,
+    intervals,
     same_address_collides,
 )
 from compose_ports.model import PortBinding, PortSpec, Source

@@ -102,6 +102,20 @@ def parse_host_range(published: str | None) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvSetting:
+    """The line of an env file that gives a port's variable its value: `WEB_PORT=8001`.
+
+    Findings point there besides the compose line: the port is changed in the env file.
+    """
+
+    name: str
+    value: str
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class PortBinding:
     """A published port of a service, with where its host port was written."""
 
@@ -115,6 +129,9 @@ class PortBinding:
     unset_variables: tuple[str, ...] = ()  # variables used with no value and no default
     quoted: bool = True  # whether the host-port scalar is quoted in YAML
     shared: bool = False  # reached through an alias or `extends`: one scalar, several places
+    # With Origin.ENVIRONMENT, where an env file sets the variable (None for the process
+    # environment, which has no place to point at).
+    setting: EnvSetting | None = None
 
     @property
     def host_range(self) -> tuple[int, int] | None:

@@ -73,18 +73,24 @@ class DotenvError(ComposePortsError):
 
 
 def parse_dotenv(
-    text: str, lookup: Callable[[str], str | None], filename: str | None = None
+    text: str,
+    lookup: Callable[[str], str | None],
+    filename: str | None = None,
+    places: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, str]:
     """The variables a `.env` file defines, as Docker Compose v2.40.3 reads them.
 
     lookup gives the value of a variable from outside the file (the OS environment, and the env
     files loaded before this one), or None. Values are interpolated looking there first, then at
     keys defined earlier in this file. Raises DotenvError where Compose fails.
+
+    With `places`, each key's (line, column) is recorded there, 1-based: where its statement
+    starts (the last one, for a key set twice), so that a finding can point at it.
     """
     # compose-go@v2.9.1:dotenv/godotenv.go skips a UTF-8 BOM at the start of the file only.
     if text.startswith(_BOM):
         text = text[1:]
-    return _Parser(text, lookup, filename).parse()
+    return _Parser(text, lookup, filename, places).parse()
 
 
 def _is_space(c: str) -> bool:
@@ -123,7 +129,11 @@ def _expand_escape(match: re.Match[str]) -> str:
 
 class _Parser:
     def __init__(
-        self, text: str, lookup: Callable[[str], str | None], filename: str | None
+        self,
+        text: str,
+        lookup: Callable[[str], str | None],
+        filename: str | None,
+        places: dict[str, tuple[int, int]] | None = None,
     ) -> None:
         self.text = text
         self.lookup = lookup
@@ -131,6 +141,18 @@ class _Parser:
         # parser.go's own line counter, which only matters for the messages it produces.
         self.compose_line = 1
         self.out: dict[str, str] = {}
+        self.places = places
+        # Statements come in order: lines are counted from the previous one, not from the
+        # start of the file each time.
+        self._counted = (0, 1)  # (position, its line)
+
+    def place(self, key: str, pos: int) -> None:
+        if self.places is None:
+            return
+        counted, line = self._counted
+        line += self.text.count("\n", counted, pos)
+        self._counted = (pos, line)
+        self.places[key] = (line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1)
 
     def error(self, message: str, pos: int, numbered: bool = True) -> DotenvError:
         line = self.text.count("\n", 0, pos) + 1
@@ -153,11 +175,13 @@ class _Parser:
                 value = self.lookup(key)
                 if value is not None:
                     self.out[key] = value
+                    self.place(key, key_pos)
                 continue
             value, pos = self.value(pos)
             # No override by lookup here: the OS environment wins later, when Compose merges
             # (types.Mapping.Merge never overwrites).
             self.out[key] = value
+            self.place(key, key_pos)
 
     def statement_start(self, pos: int) -> int:
         """parser.go getStatementStart: skip blank space and comment lines; -1 at the end."""
