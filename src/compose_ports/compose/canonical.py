@@ -82,31 +82,55 @@ def canonical_ports(service: dict[str, Any], name: str, problems: Problems) -> d
         unkeyed = True
     if not unkeyed:
         _check_unique_items(name, [p for p in items if not isinstance(p, Entry)], ports, problems)
+    parsed = _parse_items(items, ports, unkeyed)
+    parsed = unique(_expand_overlapping_runs(parsed), _entry_key, record)
+    entries = _final_stage_entries(parsed, name, problems)
+    updated = copy_map(service)
+    seq = YSeq(getattr(ports, "src", None), getattr(ports, "tag", None))
+    seq.extend(entries)
+    updated["ports"] = seq
+    return updated
+
+
+def _parse_items(items: list[Any], ports: list[Any], unkeyed: bool) -> list[Entry | Failed]:
+    """Each entry parsed; earlier files' entries come already parsed."""
     parsed: list[Entry | Failed] = []
     position = 0  # in the list the schema sees: earlier files' entries already expanded
     for item in items:
         if isinstance(item, (Entry, Failed)):
             parsed.append(item)
             position += item.spec.count if isinstance(item, Entry) else 1
-        else:
-            for entry in _parse_entry(item, ports, position):
-                if unkeyed and isinstance(entry, Failed) and entry.error.stage == UNICITY:
-                    entry.by_position = True
-                parsed.append(entry)
-            position += 1
+            continue
+        for entry in _parse_entry(item, ports, position):
+            if unkeyed and isinstance(entry, Failed) and entry.error.stage == UNICITY:
+                entry.by_position = True
+            parsed.append(entry)
+        position += 1
+    return parsed
+
+
+def _expand_overlapping_runs(parsed: list[Entry | Failed]) -> list[Entry | Failed]:
     specs = [e.spec for e in parsed if isinstance(e, Entry)]
-    if len(specs) > 1 and _runs_overlap(specs):
-        # A run may hold a duplicate of another entry: unicity then needs its entries.
-        expanded: list[Entry | Failed] = []
-        for e in parsed:
-            if isinstance(e, Entry):
-                expanded.extend(Entry(one, e.item, e.src) for one in e.spec.expand())
-            else:
-                expanded.append(e)
-        parsed = expanded
-    parsed = unique(parsed, _entry_key, record)
-    # Errors of the late stages name the entry by its place in the canonical list: ranges
-    # expanded and duplicates gone (PortError.compose_text).
+    if len(specs) < 2 or not _runs_overlap(specs):
+        return parsed
+    # A run may hold a duplicate of another entry: unicity then needs its entries.
+    expanded: list[Entry | Failed] = []
+    for e in parsed:
+        if isinstance(e, Entry):
+            expanded.extend(Entry(one, e.item, e.src) for one in e.spec.expand())
+        else:
+            expanded.append(e)
+    return expanded
+
+
+def _final_stage_entries(
+    parsed: list[Entry | Failed], name: str, problems: Problems
+) -> list[Entry | Failed]:
+    """The entries left for the final model, the others' errors recorded.
+
+    Errors of the late stages name the entry by its place in the canonical list: ranges
+    expanded and duplicates gone (PortError.compose_text).
+    """
     entries: list[Entry | Failed] = []
     for entry in parsed:
         if isinstance(entry, Failed) and entry.error.stage not in FINAL_STAGES:
@@ -115,11 +139,7 @@ def canonical_ports(service: dict[str, Any], name: str, problems: Problems) -> d
         # Decoding and the host_ip check happen once, on the final model: an entry a later
         # file replaces never reaches them.
         entries.append(entry)
-    updated = copy_map(service)
-    seq = YSeq(getattr(ports, "src", None), getattr(ports, "tag", None))
-    seq.extend(entries)
-    updated["ports"] = seq
-    return updated
+    return entries
 
 
 def _check_unique_items(name: str, items: list[Any], ports: Any, problems: Problems) -> None:

@@ -201,23 +201,7 @@ class Loader:
             return doc
         imported: YMap = YMap()
         for entry in includes:
-            paths, env_files, project_dir = _include_entry(entry)
-            if not paths:
-                continue
-            targets = [absolute_path(path.parent, p) for p in paths]
-            for target in targets:
-                self.note_outside(target, path, entry)
-            if any(str(t) in seen for t in targets):
-                self.problems.add(
-                    Diagnostic(str(path), _line(entry), _column(entry), "include cycle detected")
-                )
-                continue
-            base = absolute_path(path.parent, project_dir) if project_dir else targets[0].parent
-            sub = self.included_loader(base, [absolute_path(path.parent, e) for e in env_files])
-            model: YMap = YMap()
-            for target in targets:
-                for document in sub.documents(target, main=False, seen=seen):
-                    model = merge_mapping(model, document) if model else without_resets(document)
+            model = self.included(entry, path, seen)
             for name, service in (model.get("services") or {}).items():
                 imported.setdefault("services", YMap())[name] = service
         if not imported:
@@ -228,6 +212,27 @@ class Loader:
                 self.problems.reject(f"services.{name} conflicts with imported resource")
         merged = merge_mapping(imported, {k: v for k, v in doc.items() if k != "include"})
         return merged
+
+    def included(self, entry: Any, path: Path, seen: tuple[str, ...]) -> YMap:
+        """The model one `include` entry of path brings in (empty when it brings nothing)."""
+        model: YMap = YMap()
+        paths, env_files, project_dir = _include_entry(entry)
+        if not paths:
+            return model
+        targets = [absolute_path(path.parent, p) for p in paths]
+        for target in targets:
+            self.note_outside(target, path, entry)
+        if any(str(t) in seen for t in targets):
+            self.problems.add(
+                Diagnostic(str(path), _line(entry), _column(entry), "include cycle detected")
+            )
+            return model
+        base = absolute_path(path.parent, project_dir) if project_dir else targets[0].parent
+        sub = self.included_loader(base, [absolute_path(path.parent, e) for e in env_files])
+        for target in targets:
+            for document in sub.documents(target, main=False, seen=seen):
+                model = merge_mapping(model, document) if model else without_resets(document)
+        return model
 
     def included_loader(self, directory: Path, env_files: Sequence[Path]) -> Loader:
         """An included project: its own `.env` gives defaults, the including one's env wins."""
