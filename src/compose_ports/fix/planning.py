@@ -69,110 +69,193 @@ def plan(
 ) -> FixPlan:
     """`editable` says which files plain fixes may edit (the trigger files, when given);
     `remap_editable` which files `--remap`'s moves and tags may (its override files)."""
-    notes: list[str] = []
-    unresolved = False
-    groups = _Groups(readers)
-    texts = _Texts(cache, groups)
-
+    planner = _Planner(readers, cache, editable, remap_editable)
     moves: dict[frozenset[Source], int] = {}
     fresh: dict[frozenset[Source], Target] = {}
     overrides: list[Override] = []
     if remap is not None:
-        shared = _shared_names(readers, texts)
+        moves, fresh = planner.moves(remap)
+        overrides = planner.overrides(remap)
+    named = planner.names(workspace, renames, fresh)
+    quoted = {a.binding.source for a in quotes if editable(a.binding.source.file)}
+    written = planner.rewrite_groups(moves, named, fresh, quoted)
+    planner.quote(quoted - written.applied)
+    dropped = planner.tag_overrides(overrides, named, written.applied)
+    return FixPlan(
+        planner.new_texts(),
+        written.variables,
+        written.variable_files,
+        planner.notes,
+        Expected(dropped, written.moved, written.named),
+        planner.unresolved,
+    )
+
+
+class _Written(NamedTuple):
+    """What rewriting the scalar groups did, and what the run must then publish."""
+
+    applied: set[Source]  # the scalars rewritten
+    moved: dict[Source, int]
+    named: dict[str, tuple[frozenset[Source], int, int]]
+    variables: dict[str, str]
+    variable_files: dict[str, set[str]]
+
+
+class _Planner:
+    """One plan in the making: the edits per file, and the notes on what was left alone."""
+
+    def __init__(
+        self,
+        readers: Sequence[Reader],
+        cache: FileCache,
+        editable: Callable[[str], bool],
+        remap_editable: Callable[[str], bool],
+    ) -> None:
+        self.readers = readers
+        self.editable = editable
+        self.remap_editable = remap_editable
+        self.groups = _Groups(readers)
+        self.texts = _Texts(cache, self.groups)
+        self.shared = _shared_names(readers, self.texts)
+        self.edits: dict[str, list[Edit]] = {}
+        self.notes: list[str] = []
+        self.unresolved = False  # a finding `--remap` was asked to fix stays
+
+    def leave(self, note: str, remap: bool) -> None:
+        self.notes.append(note)
+        self.unresolved = self.unresolved or remap
+
+    def moves(
+        self, remap: RemapPlan
+    ) -> tuple[dict[frozenset[Source], int], dict[frozenset[Source], Target]]:
+        """The groups `--remap` moves to a new port, and those of them that need a new name."""
+        moves: dict[frozenset[Source], int] = {}
+        fresh: dict[frozenset[Source], Target] = {}
         for source, (port, target) in sorted(remap.moves.items()):
-            members = groups.members(source)
-            reason = _group_problem(members, remap_editable, texts)
+            members = self.groups.members(source)
+            reason = _group_problem(members, self.remap_editable, self.texts)
             if reason is None and any(m.file != source.file for m in members):
                 # Moving the other file's entry too would move a port a base file sets.
                 reason = "it repeats an entry of another file, which would have to move too"
             if reason is not None:
-                notes.append(f"{_where(source)}: not moved: {reason}")
-                unresolved = True
+                self.leave(f"{_where(source)}: not moved: {reason}", remap=True)
                 continue
             moves[members] = port
             variable = target.binding.variable
-            if variable is not None and shared[variable] > len(members):
+            if variable is not None and self.shared[variable] > len(members):
                 # Other scalars read this variable too: a new default would make one name
                 # stand for two ports. The moved port gets a name of its own.
                 fresh[members] = target
+        return moves, fresh
+
+    def overrides(self, remap: RemapPlan) -> list[Override]:
+        """The `!override` tags `--remap` asks for that this run may write."""
+        kept: list[Override] = []
         for override in remap.overrides:
-            if remap_editable(override.file):
-                overrides.append(override)
-            else:
-                notes.append(
-                    f"{override.file}: {override.service.name}'s ports not tagged "
-                    "!override: this run does not edit that file"
+            if self.remap_editable(override.file):
+                kept.append(override)
+                continue
+            self.leave(
+                f"{override.file}: {override.service.name}'s ports not tagged "
+                "!override: this run does not edit that file",
+                remap=True,
+            )
+        return kept
+
+    def names(
+        self,
+        workspace: Workspace,
+        renames: Sequence[RenameHostPort],
+        fresh: Mapping[frozenset[Source], Target],
+    ) -> dict[frozenset[Source], str]:
+        """Each group's new variable: those the findings name and those moves need."""
+        readers = self.readers
+        targets = _rename_targets(
+            readers, renames, self.groups, self.editable, self.texts, self.notes
+        )
+        taken = set().union(*(r.project.defined for r in readers)) if readers else set()
+        taken |= set(self.shared)
+        chosen = {**targets, **fresh}
+        names = assign(chosen.values(), lambda t: _template(workspace, t), taken)
+        return {m: names[t.binding.source] for m, t in chosen.items()}
+
+    def rewrite_groups(
+        self,
+        moves: Mapping[frozenset[Source], int],
+        named: Mapping[frozenset[Source], str],
+        fresh: Mapping[frozenset[Source], Target],
+        quoted: set[Source],
+    ) -> _Written:
+        """Each group's scalars moved, named and quoted together, or left whole."""
+        written = _Written(set(), {}, {}, {}, {})
+        for members in sorted(set(moves) | set(named), key=min):
+            group = _Group(
+                members, named.get(members), moves.get(members), members in fresh, members in moves
+            )
+            group_edits = [_edit(self.texts, m, group, m in quoted) for m in sorted(members)]
+            if any(e is None for e in group_edits):
+                self.leave(
+                    f"{_where(min(members))}: left as it is: the scalar is written in a way "
+                    "that cannot be rewritten safely (escapes, line breaks or a block scalar)",
+                    remap=group.remap,
                 )
-                unresolved = True
+                continue
+            for member, edit in zip(sorted(members), group_edits, strict=True):
+                assert edit is not None
+                self.edits.setdefault(member.file, []).append(edit)
+                written.applied.add(member)
+            start, width = _ports_written(self.texts, min(members))
+            if group.port is not None:
+                written.moved.update(dict.fromkeys(members, group.port))
+            if group.name is not None:
+                written.named[group.name] = (members, start, width)
+                value = str(group.port) if group.port else _range(start, width)
+                written.variables[group.name] = value
+                written.variable_files[group.name] = {m.file for m in members}
+        return written
 
-    targets = _rename_targets(readers, renames, groups, editable, texts, notes)
-    taken = set().union(*(r.project.defined for r in readers)) if readers else set()
-    taken |= set(_shared_names(readers, texts))
-    chosen = {**targets, **fresh}
-    names = assign(chosen.values(), lambda t: _template(workspace, t), taken)
-    named = {m: names[t.binding.source] for m, t in chosen.items()}
+    def quote(self, quoted: Iterable[Source]) -> None:
+        """The entries only quoted (no group rewrote them)."""
+        for source in sorted(quoted):
+            group = _Group(frozenset((source,)), None, None, False, False)
+            edit = _edit(self.texts, source, group, True)
+            if edit is None:
+                self.leave(f"{_where(source)}: left as it is: it cannot be quoted safely", False)
+                continue
+            self.edits.setdefault(source.file, []).append(edit)
 
-    edits: dict[str, list[Edit]] = {}
-    applied: set[Source] = set()
-    variables: dict[str, str] = {}
-    variable_files: dict[str, set[str]] = {}
-    expected_named: dict[str, tuple[frozenset[Source], int, int]] = {}
-    expected_moved: dict[Source, int] = {}
-    quoted = {a.binding.source for a in quotes if editable(a.binding.source.file)}
-    for members in sorted(set(moves) | set(named), key=min):
-        group = _Group(
-            members, named.get(members), moves.get(members), members in fresh, members in moves
-        )
-        group_edits = [_edit(texts, m, group, m in quoted) for m in sorted(members)]
-        if any(e is None for e in group_edits):
-            notes.append(
-                f"{_where(min(members))}: left as it is: the scalar is written in a way that "
-                "cannot be rewritten safely (escapes, line breaks or a block scalar)"
+    def tag_overrides(
+        self,
+        overrides: Sequence[Override],
+        named: Mapping[frozenset[Source], str],
+        applied: set[Source],
+    ) -> dict[str, set[Source]]:
+        """The `!override` tags written, and per project the bindings they stop publishing."""
+        dropped: dict[str, set[Source]] = {}
+        for override in overrides:
+            override_edits = _override_edits(self.texts, override, named, applied)
+            if override_edits is None:
+                self.leave(
+                    f"{override.file}: {override.service.name}'s ports could not be tagged "
+                    "!override (the list or an entry is written in a way this tool does "
+                    "not rewrite)",
+                    remap=True,
+                )
+                continue
+            self.edits.setdefault(override.file, []).extend(override_edits)
+            dropped.setdefault(project_key(override.project), set()).update(
+                b.source for b in override.dropped
             )
-            unresolved = unresolved or group.remap
-            continue
-        for member, edit in zip(sorted(members), group_edits, strict=True):
-            assert edit is not None
-            edits.setdefault(member.file, []).append(edit)
-            applied.add(member)
-            quoted.discard(member)
-        start, width = _ports_written(texts, min(members))
-        if group.port is not None:
-            expected_moved.update(dict.fromkeys(members, group.port))
-        if group.name is not None:
-            expected_named[group.name] = (members, start, width)
-            variables[group.name] = str(group.port) if group.port else _range(start, width)
-            variable_files[group.name] = {m.file for m in members}
-    for source in sorted(quoted):
-        edit = _edit(texts, source, _Group(frozenset((source,)), None, None, False, False), True)
-        if edit is None:
-            notes.append(f"{_where(source)}: left as it is: it cannot be quoted safely")
-            continue
-        edits.setdefault(source.file, []).append(edit)
+        return dropped
 
-    dropped: dict[str, set[Source]] = {}
-    for override in overrides:
-        override_edits = _override_edits(texts, override, named, applied)
-        if override_edits is None:
-            notes.append(
-                f"{override.file}: {override.service.name}'s ports could not be tagged "
-                "!override (the list or an entry is written in a way this tool does "
-                "not rewrite)"
-            )
-            unresolved = True
-            continue
-        edits.setdefault(override.file, []).extend(override_edits)
-        dropped.setdefault(project_key(override.project), set()).update(
-            b.source for b in override.dropped
-        )
-    new_texts = {}
-    for file, file_edits in edits.items():
-        original = texts.text(file)
-        new = splice(original, file_edits)
-        if new != original:
-            new_texts[file] = new
-    expected = Expected(dropped, expected_moved, expected_named)
-    return FixPlan(new_texts, variables, variable_files, notes, expected, unresolved)
+    def new_texts(self) -> dict[str, str]:
+        new_texts = {}
+        for file, file_edits in self.edits.items():
+            original = self.texts.text(file)
+            new = splice(original, file_edits)
+            if new != original:
+                new_texts[file] = new
+        return new_texts
 
 
 class _Texts:
