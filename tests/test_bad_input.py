@@ -55,10 +55,13 @@ BROKEN: dict[str, tuple[bytes, str]] = {
         b'services:\n  web:\n    image: x\n    ports: "80:80"\n',
         "ports-not-a-list/compose.yaml:4:12: services.web.ports must be a array",
     ),
-    "custom-tag": (
-        b"services:\n  web:\n    image: !python/object x\n",
-        "custom-tag/compose.yaml:3:12: unsupported YAML tag '!python/object': "
-        "compose-ports constructs no objects",
+    "tag-does-not-fit": (
+        b"services:\n  web:\n    image: !!int x\n",
+        "tag-does-not-fit/compose.yaml:3:12: cannot decode !!str `x` as a !!int",
+    ),
+    "non-string-key": (
+        b"services:\n  web:\n    image: x\n    labels: {1: one}\n",
+        "non-string-key/compose.yaml:4:14: non-string key in services.web.labels: 1",
     ),
     "extends-cycle": (
         b"services:\n  a:\n    image: x\n    extends: b\n  b:\n    extends: a\n",

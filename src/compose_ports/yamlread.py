@@ -14,10 +14,14 @@ Nothing is ever constructed from a tag: `!reset` and `!override` are recorded, o
 
 from __future__ import annotations
 
+import base64
 import codecs
+import datetime
+import decimal
 import gc
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -43,6 +47,12 @@ _FLOAT_TAG = "tag:yaml.org,2002:float"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 _NULL_TAG = "tag:yaml.org,2002:null"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_BINARY_TAG = "tag:yaml.org,2002:binary"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+# The tags go-yaml decodes a scalar by; any other leaves it a string.
+_DECODERS = frozenset(
+    {_STR_TAG, _INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG, _BINARY_TAG, _TIMESTAMP_TAG}
+)
 _CORE_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map", _STR_TAG}
 _IMPLICIT = "?"
 
@@ -263,7 +273,7 @@ _FLOATS_SPECIAL = {
 }
 _YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
-_INT_MIN, _UINT_MAX = -(2**63), 2**64 - 1
+_INT_MIN, _INT_MAX, _UINT_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 
 
 def go_int(text: str) -> int | None:
@@ -312,6 +322,153 @@ def resolve_plain(text: str) -> object:
     return text
 
 
+def _short_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:")
+
+
+def _cannot_decode(text: str, implicit: object, tag: str) -> str:
+    """go-yaml's words for a scalar its tag does not fit: it names the text's own type."""
+    if implicit is None:
+        own = "!!null"
+    elif isinstance(implicit, bool):
+        own = "!!bool"
+    elif isinstance(implicit, int):
+        own = "!!int"
+    elif isinstance(implicit, float):
+        own = "!!float"
+    else:
+        own = "!!str"  # a time too: go-yaml only reads one where no other tag is asked
+    return f"cannot decode {own} `{text}` as a {_short_tag(tag)}"
+
+
+# go-yaml v3 resolve.go parseTimestamp: the layouts a plain scalar is a time in, as Go's
+# time.Parse reads them ("2006-1-2T15:4:5.999999999Z07:00", "2006-1-2 15:4:5.999999999",
+# "2006-1-2"): a time with a `T` needs its zone, one with a space has none.
+_GO_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[Tt](\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[-+]\d{2}:\d{2})"
+    r"| (\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?)?"
+)
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def go_time(text: str) -> str | None:
+    """The time go-yaml v3 reads this plain scalar as, the way Go's %#v prints it
+    (`time.Date(2001, time.December, 14, 0, 0, 0, 0, time.UTC)`); None when it is no time."""
+    if len(text) < 8 or text[4:5] != "-":
+        return None  # most scalars, by go-yaml's own quick check
+    match = _GO_TIMESTAMP.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.group(1, 2, 3))
+    zoned = match.group(4) is not None
+    clock = match.group(4, 5, 6, 7) if zoned else match.group(9, 10, 11, 12)
+    hour, minute, second = (int(g or 0) for g in clock[:3])
+    try:
+        datetime.datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    nanoseconds = int(((clock[3] or "") + "000000000")[:9])
+    zone = match.group(8)
+    where = 'time.Location("")' if zoned and zone != "Z" else "time.UTC"
+    return (
+        f"time.Date({year}, time.{_MONTHS[month - 1]}, {day}, {hour}, {minute}, {second}, "
+        f"{nanoseconds}, {where})"
+    )
+
+
+def is_go_timestamp(text: str) -> bool:
+    """Whether go-yaml v3 reads this plain scalar as a time (`2001-12-14`), not a string."""
+    return go_time(text) is not None
+
+
+def _go_sharp_v(value: object) -> str:
+    """How Go's %#v prints a decoded key: `<nil>`, `true`, `1`, `0x...` (uint64), `1.5`."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value) if value <= _INT_MAX else hex(value)
+    assert isinstance(value, float)
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if math.isnan(value):
+        return "NaN"
+    # strconv's 'g' with the shortest digits: an exponent below -4 or from 6 up.
+    number = decimal.Decimal(repr(abs(value))).normalize()
+    digits = "".join(map(str, number.as_tuple().digits))
+    exponent = len(digits) - 1 + int(number.as_tuple().exponent)
+    sign = "-" if value < 0 else ""
+    if exponent < -4 or exponent >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}e{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
+    return sign + format(number, "f")
+
+
+def _walk(root: Any, overrides: bool = True) -> Iterator[tuple[Any, str]]:
+    """Every mapping of a document in document order, with its path as Compose writes it
+    (`services.a.ports[0]`), once each. What a `!reset` removes is not reached: Compose
+    removes it before it looks (below an `!override`, a `!reset` is a plain value); nor,
+    unless `overrides`, what an `!override` tags."""
+    stack: list[tuple[Any, str, bool]] = [(root, "", False)]
+    seen: set[int] = set()
+    while stack:
+        node, path, overridden = stack.pop()
+        if id(node) in seen or (node.tag == RESET_TAG and not overridden):
+            continue
+        if node.tag == OVERRIDE_TAG and not overrides and not overridden:
+            continue
+        seen.add(id(node))
+        overridden = overridden or node.tag == OVERRIDE_TAG
+        children: list[tuple[Any, str, bool]] = []
+        if isinstance(node, MappingNode):
+            yield node, path
+            for key, value in node.value:
+                if key.value == "<<" and key.tag in (_IMPLICIT, _MERGE_TAG):
+                    children.append((value, path, overridden))  # merged keys land here
+                    continue
+                name = str(key.value)
+                children.append((value, f"{path}.{name}" if path else name, overridden))
+        elif isinstance(node, SequenceNode):
+            children = [(item, f"{path}[{i}]", overridden) for i, item in enumerate(node.value)]
+        stack.extend(reversed(children))
+
+
+def _first_key(root: Any, wanted: set[int]) -> tuple[Any, str] | None:
+    """The first of the wanted key nodes in document order, with its mapping's path."""
+    for mapping, path in _walk(root):
+        for key, _ in mapping.value:
+            if id(key) in wanted:
+                return key, path
+    return None
+
+
+def _first_duplicate(root: Any, overrides: bool) -> tuple[Any, Any] | None:
+    """The first key of the document that repeats an earlier key of its mapping, and that
+    earlier key. go-yaml compares the node kind and text only: `'k'` repeats `k`, `1.0` does
+    not repeat `1`, two sequence keys repeat each other."""
+    for mapping, _ in _walk(root, overrides):
+        found = _repeat_in(mapping)
+        if found is not None:
+            return found
+    return None
+
+
+def _repeat_in(mapping: Any) -> tuple[Any, Any] | None:
+    """The first key of a mapping node that repeats an earlier one, and that one."""
+    first: dict[tuple[type, str], Any] = {}
+    for key, _ in mapping.value:
+        text = key.value if isinstance(key, ScalarNode) else ""
+        earlier = first.setdefault((type(key), text), key)
+        if earlier is not key:
+            return key, earlier
+    return None
+
+
 class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
@@ -322,6 +479,9 @@ class _Converter:
         # compose-go's reset processor does not descend into an `!override` node: below one,
         # `!reset` and `!override` are plain values (a `!reset null` is a null) [V].
         self.overridden = 0
+        # The keys that decode to no string in Go (`1:`, `null:`, `!!int "8":`), with how
+        # Compose prints each (%#v).
+        self.non_string_keys: list[tuple[Any, str]] = []
 
     def src(self, node: Any) -> Source:
         mark = node.start_mark
@@ -332,11 +492,56 @@ class _Converter:
         return ComposePortsError(message, self.file, src.line, src.column)
 
     def convert_document(self, node: Any) -> Any:
-        value = self.convert(node)
+        self.non_string_keys = []
+        self.root = node
+        self.repeated_in_override = False
+        try:
+            value = self.convert(node)
+        except ComposePortsError:
+            # Compose looks for repeated keys in the whole document before it decodes any
+            # of it, except below an `!override`: such a key is the error it names [V].
+            self.check_duplicates(overrides=False)
+            raise
+        if self.repeated_in_override:
+            # Found below an `!override` only after decoding, yet before key types [V].
+            self.check_duplicates(overrides=True)
         limit = max(_EXPANSION_FLOOR, _EXPANSION_FACTOR * self.nodes)
         if self.expanded > limit:
             raise self.error(node, "YAML aliases expand past the size limit (an alias bomb?)")
+        if self.non_string_keys:
+            self.check_keys(node)
         return value
+
+    def check_duplicates(self, overrides: bool = False) -> None:
+        """Raises for the first repeated key (outside `!override`s, unless `overrides`)."""
+        found = _first_duplicate(self.root, overrides)
+        if found is not None:
+            key, first = found
+            text = key.value if isinstance(key, ScalarNode) else ""
+            line = first.start_mark.line + 1
+            raise self.error(key, f'mapping key "{text}" already defined at line {line}')
+
+    def repeated(self) -> None:
+        """A key of a mapping reads like an earlier one. Raises now, unless the two only
+        read alike (`null` and `~`: Compose refuses those as non-string keys once the
+        document is read) or the mapping is below an `!override`, which Compose checks
+        after decoding the document."""
+        if self.overridden:
+            self.repeated_in_override = True
+        else:
+            self.check_duplicates()
+
+    def check_keys(self, root: Any) -> None:
+        """Compose's loader takes string keys only, anywhere in the file; it looks once the
+        whole document is decoded, so any decoding error comes first. The first such key in
+        the document is named (Compose names one at random: Go's map order)."""
+        shown = dict(self.non_string_keys)
+        found = _first_key(root, {id(key) for key, _ in self.non_string_keys})
+        if found is None:
+            return  # only under a `!reset`, which removes it before Compose looks
+        key, path = found
+        where = f"in {path}" if path else "at top level"
+        raise self.error(key, f"non-string key {where}: {shown[key]}")
 
     def convert(self, node: Any) -> Any:
         if node.__class__ is ScalarNode:
@@ -367,13 +572,13 @@ class _Converter:
         self.sizes[key] = self.expanded - before
         return value
 
-    def check_tag(self, node: Any, allowed: set[str]) -> str | None:
-        tag = node.tag
-        if tag == _IMPLICIT or tag in allowed:
-            return None
-        if tag in (RESET_TAG, OVERRIDE_TAG):
-            return None if self.overridden else tag
-        raise self.error(node, f"unsupported YAML tag {tag!r}: compose-ports constructs no objects")
+    def check_tag(self, node: Any) -> str | None:
+        """The tag that matters on a sequence or mapping: `!reset`/`!override`, or None.
+
+        go-yaml decodes a collection by its kind, whatever its tag (`!!str [a]` is a list) [V].
+        """
+        tag: str = node.tag
+        return tag if tag in (RESET_TAG, OVERRIDE_TAG) and not self.overridden else None
 
     def scalar(self, node: Any) -> Any:
         tag = node.tag
@@ -387,29 +592,18 @@ class _Converter:
         if tag in (RESET_TAG, OVERRIDE_TAG):
             # `!override` on a scalar replaces it, which is what a later file does anyway.
             tag = _IMPLICIT if not node.style else _STR_TAG
+        elif tag == _IMPLICIT and node.style:
+            # Quoted with the non-specific tag (`! '1.5'`): libyaml calls it untagged; go-yaml
+            # reads a quoted scalar as a string whatever `!` says [V].
+            return YStr(text, src, True)
         if tag == _IMPLICIT:
             value = resolve_plain(text)
-        elif tag == _STR_TAG:
-            value = text
-        elif tag == _INT_TAG:
-            value = go_int(text)
-            if value is None:
-                raise self.error(node, f"cannot decode !!int {text!r}")
-        elif tag == _FLOAT_TAG:
-            try:
-                value = float(text.replace("_", ""))
-            except ValueError:
-                raise self.error(node, f"cannot decode !!float {text!r}") from None
-        elif tag == _BOOL_TAG:
-            if text not in _BOOLS:
-                raise self.error(node, f"cannot decode !!bool {text!r}")
-            value = _BOOLS[text]
-        elif tag == _NULL_TAG:
-            value = None
+        elif tag in _DECODERS:
+            value = self.decode(node, tag, text)
         else:
-            raise self.error(
-                node, f"unsupported YAML tag {tag!r}: compose-ports constructs no objects"
-            )
+            # Any other tag (`!foo`, `!`, `!!map` on a scalar): go-yaml leaves the text a
+            # string, as if it were quoted [V].
+            return YStr(text, src, True)
         if isinstance(value, str):
             return YStr(value, src, bool(node.style))
         if isinstance(value, bool) or value is None:
@@ -418,6 +612,33 @@ class _Converter:
             return YInt(value, src, text)
         return YFloat(cast(float, value), src, text)
 
+    def decode(self, node: Any, tag: str, text: str) -> object:
+        """A scalar with a core schema tag, as go-yaml v3 resolves it (resolve.go)."""
+        implicit = resolve_plain(text)
+        if tag == _STR_TAG:
+            return text
+        if tag == _BINARY_TAG:
+            try:
+                data = base64.b64decode(text.replace("\n", "").replace("\r", ""), validate=True)
+            except ValueError:
+                raise self.error(node, "!!binary value contains invalid base64 data") from None
+            return data.decode("utf-8", "replace")
+        if tag == _TIMESTAMP_TAG:
+            if not is_go_timestamp(text):
+                raise self.error(node, _cannot_decode(text, implicit, tag))
+            return text
+        fits = {
+            _INT_TAG: isinstance(implicit, int) and not isinstance(implicit, bool),
+            _FLOAT_TAG: isinstance(implicit, (int, float)) and not isinstance(implicit, bool),
+            _BOOL_TAG: isinstance(implicit, bool),
+            _NULL_TAG: implicit is None,
+        }
+        if not fits[tag]:
+            raise self.error(node, _cannot_decode(text, implicit, tag))
+        if tag == _FLOAT_TAG:
+            return float(cast(float, implicit))
+        return implicit
+
     def sequence(self, node: Any) -> YSeq:
         return cast(YSeq, self._collection(node, "tag:yaml.org,2002:seq", self._sequence))
 
@@ -425,7 +646,7 @@ class _Converter:
         return cast(YMap, self._collection(node, "tag:yaml.org,2002:map", self._mapping))
 
     def _collection(self, node: Any, own_tag: str, build: Callable[[Any, str | None], Any]) -> Any:
-        tag = self.check_tag(node, {own_tag})
+        tag = self.check_tag(node)
         if tag != OVERRIDE_TAG:
             return build(node, tag)
         self.overridden += 1
@@ -457,6 +678,11 @@ class _Converter:
 
     def _mapping(self, node: Any, tag: str | None) -> YMap:
         result = YMap(self.src(node), tag)
+        if self.overridden and _repeat_in(node) is not None:
+            # Below an `!override` go-yaml decodes as usual: a mapping with a repeated key
+            # is noted and not decoded, and an error elsewhere comes first [V].
+            self.repeated_in_override = True
+            return result
         plain = untagged = True
         merged: list[tuple[YMap, Source]] = []
         for key_node, value_node in node.value:
@@ -465,10 +691,15 @@ class _Converter:
                 and key_node.value == "<<"
                 and (key_node.tag == _IMPLICIT or key_node.tag == _MERGE_TAG)
             ):
+                if merged:
+                    self.repeated()  # a second `<<` repeats the first
                 merged.extend(self.merge_sources(value_node))
                 continue
             key = key_node.value
-            if (
+            if value_node.tag == RESET_TAG and not self.overridden and isinstance(key, str):
+                # The pair goes before Compose decodes anything: its key is only a name.
+                pass
+            elif (
                 key_node.tag != _IMPLICIT
                 or key_node.__class__ is not ScalarNode
                 or not key[:1].isalpha()
@@ -476,10 +707,7 @@ class _Converter:
             ):
                 key = self.key(key_node)  # the fast path above takes most keys: plain words
             if key in result:
-                first = result.key_src[key]
-                raise self.error(
-                    key_node, f'mapping key "{key}" already defined at line {first.line}'
-                )
+                self.repeated()
             value = self.convert(value_node)
             result[key] = value
             mark = key_node.start_mark
@@ -512,17 +740,35 @@ class _Converter:
         raise self.error(node, "map merge requires map or sequence of maps as the value")
 
     def key(self, node: Any) -> str:
+        """The key as text. A key that decodes to no string in Go is noted: Compose refuses
+        it once the document is read (`check_keys`); a tag Compose ignores on a key, such as
+        `!reset`, is ignored here too [V]."""
         if not isinstance(node, ScalarNode):
             raise self.error(node, "invalid mapping key: only scalar keys are allowed")
-        if node.tag == RESET_TAG or node.tag == OVERRIDE_TAG:
-            raise self.error(node, f"{node.tag} cannot tag a mapping key")
+        tag = node.tag
         text: str = node.value
-        if node.tag == _IMPLICIT:
-            value = resolve_plain(text)
-            if value is None:
-                return "null" if text else ""
-            if isinstance(value, bool):
-                return "true" if value else "false"
+        if tag == _IMPLICIT:
+            if node.style:
+                return text
+            value: object = resolve_plain(text)
+            when = go_time(text) if isinstance(value, str) else None
+            if when is not None:
+                self.non_string_keys.append((node, when))
+                return text
+        elif tag in _DECODERS:
+            value = self.decode(node, tag, text)
+            if tag == _TIMESTAMP_TAG:
+                self.non_string_keys.append((node, go_time(text) or text))
+                return text
+        else:
+            return text
+        if isinstance(value, str):
+            return value
+        self.non_string_keys.append((node, _go_sharp_v(value)))
+        if value is None:
+            return "null" if text else ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
         return text
 
 
