@@ -7,6 +7,10 @@
 - `layout`, `scalars`, `splice`: where things are in the text, their new text, the splice;
 - `proof`: every reader loaded again from the new texts, held to what the findings asked;
 - `write`, `envfile`: writes that lose nothing, for compose files and env files.
+
+It may import everything before it in the data flow (reading Compose, the host-port map, the
+policy, the rules and their actions, lint, live for `--live`); only the `fix` command imports
+it.
 """
 
 from __future__ import annotations

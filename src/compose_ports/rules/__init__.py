@@ -1,4 +1,11 @@
-"""The rules, in one explicit table (as yamllint keeps them): code order is report order."""
+"""The rules, in one explicit table (as yamllint keeps them): code order is report order.
+
+One module per rule holds its code, name, default severity, options, documentation (its
+docstring), `EXAMPLES` (its tests) and its fix: `check(context)` yields problems, `fix(problem)`
+the actions that resolve one (rules/actions.py, imported only when fixing). `base` is what they
+share. Rules read the model, the host-port map and the policy; never files: the lint pipeline
+gives them everything (lint.py).
+"""
 
 from __future__ import annotations
 
