@@ -57,5 +57,5 @@ class Finding:
             result.add(self.file)
         return result
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file or "", self.line, self.column, self.code, self.message)

@@ -65,7 +65,7 @@ def lint(
     findings: list[Finding] = []
     fixable: list[tuple[Finding, Rule, Problem]] = []
     unfixed: list[tuple[Finding, Rule, Problem]] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     comments = _Comments(workspace.cache)
     first = [r for r in rules if not getattr(r, "AFTER_SUPPRESSIONS", False)]
     last = [r for r in rules if getattr(r, "AFTER_SUPPRESSIONS", False)]
@@ -187,7 +187,8 @@ class _Comments:
 
     def _scan(self, file: str) -> tuple[bool, dict[int, list[Marker]]]:
         if file not in self.files:
-            whole, by_line = False, {}
+            whole = False
+            by_line: dict[int, list[Marker]] = {}
             for marker in self.markers(file):
                 if marker.problem is not None:
                     continue

@@ -29,7 +29,7 @@ def project(
     stack: str | None,
     directory: Path,
     files: tuple[str, ...],
-    model: Mapping,
+    model: Mapping[str, Any],
     problems: Problems,
     env: Environment,
     name: str,
@@ -39,8 +39,9 @@ def project(
     if not active_profiles and env.get("COMPOSE_PROFILES"):
         active_profiles = {p for p in str(env.get("COMPOSE_PROFILES")).split(",") if p}
     services: list[Service] = []
-    raw_services = model.get("services") if isinstance(model, Mapping) else None
-    for service_name in sorted(raw_services or {}):
+    found = model.get("services") if isinstance(model, Mapping) else None
+    raw_services: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    for service_name in sorted(raw_services):
         raw = raw_services[service_name]
         if not isinstance(raw, dict):
             continue
@@ -89,7 +90,11 @@ _HOST_BINDING = "com.docker.network.bridge.host_binding_ipv4"
 
 
 def _service(
-    name: str, raw: Mapping, active_profiles: set[str], env: Environment, problems: Problems
+    name: str,
+    raw: Mapping[str, Any],
+    active_profiles: set[str],
+    env: Environment,
+    problems: Problems,
 ) -> Service:
     profiles = tuple(str(p) for p in raw.get("profiles") or [] if isinstance(p, str))
     active = not profiles or "*" in active_profiles or bool(active_profiles & set(profiles))
@@ -121,7 +126,7 @@ def _service(
     )
 
 
-def _replicas(raw: Mapping) -> int | None:
+def _replicas(raw: Mapping[str, Any]) -> int | None:
     deploy = raw.get("deploy")
     for value in (raw.get("scale"), deploy.get("replicas") if isinstance(deploy, dict) else None):
         if isinstance(value, int) and not isinstance(value, bool):

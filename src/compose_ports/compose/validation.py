@@ -40,7 +40,8 @@ def _reasons(model: Mapping[str, Any], file: str, active: set[str]) -> Iterator[
         ):
             yield f"configs.{name}: one of file|environment|content must be set"
     for kind, singular in (("secrets", "secret"), ("configs", "config")):
-        defined = model.get(kind) if isinstance(model.get(kind), Mapping) else {}
+        declared = model.get(kind)
+        defined: Mapping[str, Any] = declared if isinstance(declared, Mapping) else {}
         for name, service in services.items():
             for ref in service.get(kind) or []:
                 source = ref.get("source") if isinstance(ref, Mapping) else ref

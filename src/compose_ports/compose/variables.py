@@ -40,7 +40,9 @@ class Environment(NamedTuple):
 _PARSED: dict[tuple[str, bytes], dict[str, str]] = {}
 
 
-def read_env_files(paths: Sequence[Path], base: Mapping[str, str]) -> tuple[dict[str, str], dict]:
+def read_env_files(
+    paths: Sequence[Path], base: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Values of several env files, later files winning, each interpolated against `base` first."""
     values: dict[str, str] = {}
     sources: dict[str, str] = {}

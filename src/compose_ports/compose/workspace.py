@@ -126,10 +126,10 @@ def load_workspace(
     for spec in unique_specs:
         stack_options = replace(options, files=tuple(map(str, spec.files)))
         project = load_project(stack_options, stack=spec.name, cache=cache)
-        for file in map(str, spec.files):
-            readers[file] -= 1
-            if not readers[file]:
-                cache.forget(file)
+        for name in map(str, spec.files):
+            readers[name] -= 1
+            if not readers[name]:
+                cache.forget(name)
         projects.append(project)
         configs[project_key(project)] = spec.config
     unique_notes = {str(n): n for n in notes}

@@ -85,7 +85,7 @@ def run(
         return outcome
     options = replace(options, env_files=existing)
     workspace = load_workspace(request.paths, options, request.config_file, keep_text=True)
-    notes.extend(f"note: {shown(n.file)}: {n.message}" for n in workspace.notes)
+    notes.extend(f"note: {shown(n.file or '')}: {n.message}" for n in workspace.notes)
     reads = [error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
     errors.extend(dict.fromkeys(reads))
     if request.host is not None and not any(h == request.host for _, h in workspace.hosts()):
@@ -242,11 +242,12 @@ def _round(
     if remap_plan is not None and remap_plan.unresolved:
         fix_plan = fix_plan._replace(unresolved=True)
     if fix_plan.texts:
-        problem = proof.prove(everyone, fix_plan.texts, cache, fix_plan.expected)
-        if problem is not None:
+        disagreement = proof.prove(everyone, fix_plan.texts, cache, fix_plan.expected)
+        if disagreement is not None:
             files = ", ".join(shown(f) for f in sorted(fix_plan.texts))
             errors.append(
-                f"{files}: not fixed: the rewrite would change what Compose publishes: {problem}"
+                f"{files}: not fixed: the rewrite would change what Compose publishes: "
+                f"{disagreement}"
             )
     remapped = bool(fix_plan.expected.dropped or fix_plan.expected.moved)
     return _Round(fix_plan, notes, refused_lines, errors, remapped)

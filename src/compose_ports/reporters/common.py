@@ -63,7 +63,7 @@ def container_port(binding: PortBinding) -> str:
     return f"{spec.target}/{spec.protocol}"
 
 
-def port_sort_key(binding: PortBinding) -> tuple:
+def port_sort_key(binding: PortBinding) -> tuple[bool, tuple[int, int], str, str, str]:
     rng = binding.host_range
     return (
         rng is None,
@@ -74,7 +74,7 @@ def port_sort_key(binding: PortBinding) -> tuple:
     )
 
 
-class Encoded(list):
+class Encoded(list[str]):
     """Items already encoded as JSON, one per line: a large report never holds them all as
     dictionaries at once."""
 

@@ -181,8 +181,9 @@ def ordered(findings: Sequence[Finding], cwd: str) -> list[Finding]:
     format uses it so that they list findings alike.
     """
 
-    def key(finding: Finding) -> tuple:
-        return (display_path(finding.file, cwd), *finding.sort_key()[1:])
+    def key(finding: Finding) -> tuple[str, int, int, str, str]:
+        _, line, column, code, message = finding.sort_key()
+        return (display_path(finding.file, cwd), line, column, code, message)
 
     return sorted(findings, key=key)
 

@@ -73,7 +73,7 @@ TRACK = 26  # the height of the axis band
 
 def _x(port: float) -> float:
     """The x of a port: the left edge of its place on the axis (port 65536 is the right end)."""
-    left = MARGIN
+    left = float(MARGIN)
     span = WIDTH - 2 * MARGIN
     for first, last, share, log, _ in SEGMENTS:
         if port <= last + 1:
@@ -121,7 +121,7 @@ GAP = 8  # between two labels of one lane
 
 def _crowds(group: HostGroup) -> dict[int, list[int]]:
     """The crowds, by their first row: rows in conflict on the same ports and protocol."""
-    crowds: dict[tuple, list[int]] = {}
+    crowds: dict[tuple[int, int | None, str], list[int]] = {}
     for index, row in enumerate(group.rows):
         if row.conflict and row.start is not None:
             crowds.setdefault((row.start, row.end, row.protocol.lower()), []).append(index)
@@ -137,7 +137,7 @@ def _crowd_text(group: HostGroup, rows: list[int], ports: str) -> str:
 
 def _flags(group: HostGroup) -> list[_Flag]:
     runs: list[list[int]] = []
-    current: dict[tuple, list[int]] = {}
+    current: dict[tuple[object, ...], list[int]] = {}
     crowds = _crowds(group)
     crowded = {i for rows in crowds.values() for i in rows}
     for index, row in enumerate(group.rows):

@@ -13,14 +13,18 @@ project name). A stack on two hosts appears under both, because its ports take r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from compose_ports import hostmap
 from compose_ports.compose.workspace import Workspace
-from compose_ports.hostmap import Collision, Conflict
+from compose_ports.hostmap import Claim, Collision, Conflict
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.policy.config import Config, PortRange
 from compose_ports.reporters.common import port_sort_key
 from compose_ports.rules.base import LintContext
+
+# Host port first (port_sort_key), then stack and source, so that the order is stable.
+_SortKey = tuple[bool, tuple[int, int], str, str, str, str, str, int, int]
 
 # The bindings a row names as the other side of its conflicts; the rest are counted. N bindings
 # on one port would otherwise fill N rows with N - 1 names each.
@@ -149,6 +153,10 @@ class _Key:
     index: int  # the binding's place in the group's list of entries
 
 
+def _index(claim: Claim) -> int:
+    return cast(_Key, claim.key).index
+
+
 def _group(
     context: LintContext,
     title: str,
@@ -176,9 +184,9 @@ def _group(
 
     host_map = hostmap.build(projects, row)
     conflicts: dict[int, Conflict] = {
-        conflict.claim.key.index: conflict for conflict in host_map.conflicts(PEERS)
+        _index(conflict.claim): conflict for conflict in host_map.conflicts(PEERS)
     }
-    rows = []
+    table: list[tuple[_SortKey, Row]] = []
     for index, (project, service, binding) in enumerate(entries):
         host_range = binding.host_range
         spec = binding.spec
@@ -190,7 +198,7 @@ def _group(
         conflict = conflicts.get(index)
         own_range = context.category(service, project)
         own = own_range.name if own_range is not None else None
-        rows.append(
+        table.append(
             (
                 _sort_key(binding, project),
                 Row(
@@ -215,14 +223,14 @@ def _group(
                 ),
             )
         )
-    rows.sort(key=lambda item: item[0])
+    table.sort(key=lambda item: item[0])
     return HostGroup(
         title=title,
         host=host,
         config=str(config.path) if config is not None else None,
         members=tuple(Member(p.name, p.stack, p.directory, p.files) for p in projects),
         ranges=tuple(Band(r.name, r.start, r.end) for r in ranges),
-        rows=tuple(row for _, row in rows),
+        rows=tuple(row for _, row in table),
     )
 
 
@@ -231,12 +239,12 @@ def _peers(
 ) -> tuple[Peer, ...]:
     """The first bindings it collides with, in the order of the host's stacks; its own
     replicas after the earlier ones, where a stack-by-stack reading meets them."""
-    own: int = conflict.claim.key.index
+    own = _index(conflict.claim)
     earlier: list[Peer] = []
     later: list[Peer] = []
     for collision in conflict.first:
         partner = collision.second if collision.first is conflict.claim else collision.first
-        other: int = partner.key.index
+        other = _index(partner)
         (earlier if other < own else later).append(_peer(entries[other], collision))
     if conflict.itself is not None:
         earlier.append(_peer(entries[own], conflict.itself, itself=True))
@@ -258,7 +266,7 @@ def _peer(
     )
 
 
-def _sort_key(binding: PortBinding, project: Project) -> tuple:
+def _sort_key(binding: PortBinding, project: Project) -> _SortKey:
     # By host port first; the stack and the source break ties so that the order is stable.
     src = binding.source
     return (*port_sort_key(binding), project.stack or project.name, src.file, src.line, src.column)
