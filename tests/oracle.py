@@ -57,6 +57,8 @@ def compose_config(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # `!!binary` can put bytes that are no UTF-8 in the output or the message.
+        errors="surrogateescape",
         start_new_session=True,
     )
     try:

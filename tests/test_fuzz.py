@@ -343,8 +343,8 @@ def _scalar_nodes(text: str) -> list:
 
 def _spans_agree_with_the_parser(text: str) -> None:
     # What `fix` computes from a position and a value is where libyaml put that scalar.
+    from compose_ports.fix.layout import line_starts, scalar_span
     from compose_ports.model import Source
-    from compose_ports.yamlread import line_starts, scalar_span
 
     starts = line_starts(text)
     for node in _scalar_nodes(text):
@@ -404,8 +404,8 @@ def test_fix_finds_every_corpus_scalar_where_libyaml_put_it() -> None:
 def test_a_span_is_exactly_the_scalar_or_nothing(
     text: str, value: str, found: tuple[int, int] | None
 ) -> None:
+    from compose_ports.fix.layout import line_starts, scalar_span
     from compose_ports.model import Source
-    from compose_ports.yamlread import line_starts, scalar_span
 
     column = 3 if text.startswith("- ") else 2  # 1-based, after "- " or "["
     span = scalar_span(text, line_starts(text), Source("f", 1, column), value)

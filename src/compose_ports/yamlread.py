@@ -21,9 +21,9 @@ import decimal
 import gc
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 try:
     from yaml._yaml import CParser as _CParser
@@ -103,11 +103,28 @@ class YFloat(float):
         return obj
 
 
+class YTime(str):
+    """A plain scalar go-yaml reads as a time.Time (`2001-12-14`), kept as its text.
+
+    Compose's schema refuses a time anywhere but below an `x-` key ("invalid jsonType
+    time.Time"); interpolation, which only sees strings, passes it by.
+    """
+
+    __slots__ = ("src",)
+    src: Source | None
+
+    def __new__(cls, value: str, src: Source | None = None) -> YTime:
+        obj = super().__new__(cls, value)
+        obj.src = src
+        return obj
+
+
 class YMap(dict[str, Any]):
     """A mapping with its own position, its tag, and each key's position.
 
-    `plain` is True when nothing below it has a `$` or a `!reset`/`!override` tag: then
-    interpolation and reset processing have nothing to do there, which is most of any file.
+    `plain` is True when nothing below it has a `$`, a `!reset`/`!override` tag or a time:
+    then interpolation, reset processing and the search for times have nothing to do there,
+    which is most of any file.
     """
 
     __slots__ = ("key_src", "plain", "src", "tag", "untagged")
@@ -140,8 +157,9 @@ def _is_untagged(value: object) -> bool:
 
 
 def _is_plain(value: object) -> bool:
+    # A time is no string to interpolate, but `first_time` must find it: not plain either.
     if isinstance(value, str):
-        return "$" not in value
+        return "$" not in value and value.__class__ is not YTime
     if isinstance(value, (YMap, YSeq)):
         return value.plain and value.tag is None
     return not isinstance(value, Reset)
@@ -409,6 +427,28 @@ def _go_sharp_v(value: object) -> str:
     return sign + format(number, "f")
 
 
+def first_time(value: Any, path: str = "") -> tuple[str, YTime] | None:
+    """The first time value of a decoded document outside `x-` extensions, with its path as
+    Compose's schema names it (`services.web.ports.0.published`), or None."""
+    if isinstance(value, YTime):
+        return path, value
+    if isinstance(value, (YMap, YSeq)) and value.plain:
+        return None  # most of any file: nothing below is a time
+    if isinstance(value, dict):
+        items: Iterable[tuple[str, Any]] = (
+            (str(k), v) for k, v in value.items() if not str(k).startswith("x-")
+        )
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return None
+    for name, item in items:
+        found = first_time(item, f"{path}.{name}" if path else name)
+        if found is not None:
+            return found
+    return None
+
+
 def _walk(root: Any, overrides: bool = True) -> Iterator[tuple[Any, str]]:
     """Every mapping of a document in document order, with its path as Compose writes it
     (`services.a.ports[0]`), once each. What a `!reset` removes is not reached: Compose
@@ -477,7 +517,7 @@ class _Converter:
         self.nodes = 0
         self.expanded = 0
         # compose-go's reset processor does not descend into an `!override` node: below one,
-        # `!reset` and `!override` are plain values (a `!reset null` is a null) [V].
+        # `!reset` and `!override` are tags like any other (`!reset null` is the text "null") [V].
         self.overridden = 0
         # The keys that decode to no string in Go (`1:`, `null:`, `!!int "8":`), with how
         # Compose prints each (%#v).
@@ -590,9 +630,11 @@ class _Converter:
         if tag == RESET_TAG and not self.overridden:
             return Reset(src)
         if tag in (RESET_TAG, OVERRIDE_TAG):
-            # `!override` on a scalar replaces it, which is what a later file does anyway.
-            tag = _IMPLICIT if not node.style else _STR_TAG
-        elif tag == _IMPLICIT and node.style:
+            # `!override` on a scalar replaces it, which is what a later file does anyway; the
+            # scalar is text as with any other tag: `target: !override 1.5` fails Compose's
+            # cast to an integer, not its schema [V].
+            return YStr(text, src, True)
+        if tag == _IMPLICIT and node.style:
             # Quoted with the non-specific tag (`! '1.5'`): libyaml calls it untagged; go-yaml
             # reads a quoted scalar as a string whatever `!` says [V].
             return YStr(text, src, True)
@@ -605,6 +647,8 @@ class _Converter:
             # string, as if it were quoted [V].
             return YStr(text, src, True)
         if isinstance(value, str):
+            if tag == _TIMESTAMP_TAG or (tag == _IMPLICIT and text[4:5] == "-" and go_time(text)):
+                return YTime(value, src)
             return YStr(value, src, bool(node.style))
         if isinstance(value, bool) or value is None:
             return value
@@ -622,7 +666,8 @@ class _Converter:
                 data = base64.b64decode(text.replace("\n", "").replace("\r", ""), validate=True)
             except ValueError:
                 raise self.error(node, "!!binary value contains invalid base64 data") from None
-            return data.decode("utf-8", "replace")
+            # The bytes as go-yaml keeps them; the reporters show them escaped (`\\xb6`).
+            return data.decode("utf-8", "surrogateescape")
         if tag == _TIMESTAMP_TAG:
             if not is_go_timestamp(text):
                 raise self.error(node, _cannot_decode(text, implicit, tag))
@@ -706,7 +751,9 @@ class _Converter:
                 or key in _WORDS
             ):
                 key = self.key(key_node)  # the fast path above takes most keys: plain words
-            if key in result:
+            if (key in result or key_node.tag != _IMPLICIT) and _repeat_in(node) is not None:
+                # go-yaml compares the keys as written, kind and text, not what they decode
+                # to: `!!binary protocol` repeats `protocol` [V].
                 self.repeated()
             value = self.convert(value_node)
             result[key] = value
@@ -770,122 +817,6 @@ class _Converter:
         if isinstance(value, bool):
             return "true" if value else "false"
         return text
-
-
-class ScalarSpan(NamedTuple):
-    """Where a scalar's text sits in the document: character offsets, quote style, value."""
-
-    start: int
-    end: int
-    style: str  # "" (plain), '"', "'", "|" or ">"
-    value: str
-
-
-# libyaml's line breaks (reader.c/scanner.c IS_BREAK, SKIP_LINE): CRLF counts once.
-_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-# What may follow a one-line plain scalar: the end of the line, a comment or a flow indicator.
-# (A `#` starts a comment only after a space; flow indicators end one only in flow context, and
-# the value check before this one rules out the rest.)
-_PLAIN_END = re.compile(r"[ \t]*(?:$|[\r\n\x85\u2028\u2029,\]}])|[ \t]+#")
-
-
-def line_starts(text: str) -> list[int]:
-    """The character offset where each line begins, as libyaml counts lines."""
-    return [0, *(match.end() for match in _BREAK.finditer(text))]
-
-
-def scalar_span(text: str, starts: list[int], src: Source, value: str) -> ScalarSpan | None:
-    """Where the one-line scalar `value` that the reader placed at `src` sits in the text.
-
-    `fix` needs offsets only for the few scalars it rewrites, so they come from the position
-    and the value instead of a second parse of every file. None when the text there is not
-    exactly that scalar on one line (a block scalar, escapes, a folded line): such a scalar is
-    never rewritten.
-    """
-    if not 0 < src.line <= len(starts):
-        return None
-    start = starts[src.line - 1] + src.column - 1
-    style = text[start : start + 1]
-    if style in ('"', "'"):
-        end = start + len(value) + 2
-        if text[start + 1 : end - 1] != value or text[end - 1 : end] != style:
-            return None
-    elif style in ("|", ">") or "\n" in value:
-        return None
-    else:
-        style = ""
-        end = start + len(value)
-        if text[start:end] != value or not _PLAIN_END.match(text, end):
-            return None
-    return ScalarSpan(start, end, style, value)
-
-
-class SequenceLayout(NamedTuple):
-    """How a service's `ports:` list is written, for inserting a tag and appending entries."""
-
-    after_colon: int  # just after the `:` that follows the `ports` key
-    tag: str | None  # its explicit tag, if any
-    flow: bool  # `[a, b]` rather than a block of `- a` lines
-    append_at: int  # flow: the `]`; block: the end of the last item's last line
-    empty: bool
-    indent: str  # block: what stands before the `-` of the last item
-    newline: str
-
-
-def ports_layout(text: str, service: str) -> SequenceLayout | None:
-    """Where `services.<service>.ports` sits in the text (its last definition), or None."""
-    parser = _Parser(text)
-    found: tuple[Any, Any] | None = None
-    while parser.check_node():
-        root = parser.get_node()
-        services = _child(root, "services")
-        entry = _child(services, service) if services is not None else None
-        if entry is not None and isinstance(entry, MappingNode):
-            for key, value in entry.value:
-                if isinstance(key, ScalarNode) and key.value == "ports":
-                    found = (key, value)
-    if found is None or not isinstance(found[1], SequenceNode):
-        return None
-    key, value = found
-    colon = text.index(":", key.end_mark.index) + 1
-    newline = "\r\n" if "\r\n" in text else "\n"
-    tag = value.tag if value.tag not in (_IMPLICIT, "tag:yaml.org,2002:seq") else None
-    if value.flow_style:
-        close = text.rindex("]", 0, value.end_mark.index)
-        return SequenceLayout(colon, tag, True, close, not value.value, "", newline)
-    if not value.value:
-        return None
-    last = value.value[-1]
-    end = _content_end(last)
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end < 0 else line_end
-    if text[line_end - 1 : line_end] == "\r":
-        line_end -= 1
-    start = last.start_mark.index
-    dash = text.rindex("-", 0, start + 1)
-    line_start = text.rfind("\n", 0, dash) + 1
-    return SequenceLayout(colon, tag, False, line_end, False, text[line_start:dash], newline)
-
-
-def _child(node: Any, name: str) -> Any:
-    if not isinstance(node, MappingNode):
-        return None
-    for key, value in node.value:
-        if isinstance(key, ScalarNode) and key.value == name:
-            return value
-    return None
-
-
-def _content_end(node: Any) -> int:
-    """Where a node's own text ends (block collections' end marks run into the next line)."""
-    if isinstance(node, ScalarNode):
-        return int(node.end_mark.index)
-    if getattr(node, "flow_style", False):
-        return int(node.end_mark.index)
-    children = (
-        node.value if isinstance(node, SequenceNode) else [c for kv in node.value for c in kv]
-    )
-    return max((_content_end(c) for c in children), default=int(node.start_mark.index))
 
 
 def copy_map(value: Mapping[str, Any]) -> YMap:

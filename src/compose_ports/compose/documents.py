@@ -17,11 +17,19 @@ from compose_ports.compose.canonical import Dropped, canonical_ports, canonicali
 from compose_ports.compose.files import FileCache
 from compose_ports.compose.interpolation import InterpolationError, interpolate
 from compose_ports.compose.merge import is_reset, merge_mapping, without_resets
+from compose_ports.compose.ports import (
+    INTERPOLATION,
+    SCHEMA,
+    UNICITY,
+    PortError,
+    parse_item,
+    unicity_key,
+)
 from compose_ports.compose.problems import Problems
 from compose_ports.compose.variables import Environment
 from compose_ports.errors import ComposePortsError
 from compose_ports.model import Diagnostic, Source
-from compose_ports.yamlread import YMap, YSeq, YStr, copy_map, source_of
+from compose_ports.yamlread import YMap, YSeq, YStr, copy_map, first_time, source_of
 
 
 def absolute_path(cwd: Path, path: str | os.PathLike[str]) -> Path:
@@ -78,6 +86,16 @@ class Loader:
 
     def check_structure(self, doc: YMap, file: str) -> bool:
         """What Compose's schema refuses about the shape of services and ports: a read error."""
+        time = first_time(doc)
+        if time is not None and not _ports_fail_first(doc):
+            # go-yaml reads a plain `2001-01-01` as a time, which no JSON type is: Compose's
+            # schema refuses it anywhere but below an `x-` key, before any port is parsed;
+            # a port the unicity pass or the schema refuses is named first.
+            path, value = time
+            src = value.src or Source(file, 1, 1)
+            message = f"validating {file}: {path} invalid jsonType time.Time"
+            self.problems.add(Diagnostic(file, src.line, src.column, message))
+            return False
         services = doc.get("services")
         if services is None:
             return True
@@ -366,3 +384,24 @@ def _include_entry(entry: Any) -> tuple[list[str], list[str], str | None]:
         project_dir = entry.get("project_directory")
         return paths, env_files, str(project_dir) if project_dir else None
     return [], [], None
+
+
+def _ports_fail_first(doc: YMap) -> bool:
+    """Whether an entry of the document fails before a time does: the unicity pass (no
+    `target`, or one that does not cast to an integer), or the schema's own verdict on its
+    shape, which Compose prefers to the time's [V]. A port that only fails to parse
+    (`"abc"`) comes later."""
+    services = doc.get("services")
+    if not isinstance(services, dict):
+        return False
+    for service in services.values():
+        ports = service.get("ports") if isinstance(service, dict) else None
+        for item in ports if isinstance(ports, list) else ():
+            item = without_resets(item)
+            try:
+                unicity_key(item)
+                parse_item(item)
+            except PortError as exc:
+                if exc.stage in (UNICITY, INTERPOLATION, SCHEMA):
+                    return True
+    return False

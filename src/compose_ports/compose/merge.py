@@ -23,11 +23,12 @@ def is_override(value: object) -> bool:
 
 
 def without_resets(value: Any) -> Any:
-    """A mapping as a first document defines it: `!reset` inside the base file removes the key."""
+    """A value as its own file defines it: a `!reset` key is removed from every mapping, list
+    items included (`- {target: !reset 80}` has no target), before Compose looks at the file."""
+    if getattr(value, "untagged", False) and getattr(value, "tag", None) is None:
+        return value
     if isinstance(value, dict):
-        if getattr(value, "untagged", False) or not any(
-            is_reset(v) or isinstance(v, dict) for v in value.values()
-        ):
+        if not any(is_reset(v) or isinstance(v, (dict, list)) for v in value.values()):
             return value
         result = YMap(getattr(value, "src", None), getattr(value, "tag", None))
         for key, item in value.items():
@@ -37,6 +38,14 @@ def without_resets(value: Any) -> Any:
             if isinstance(value, YMap) and key in value.key_src:
                 result.key_src[key] = value.key_src[key]
         return result
+    if isinstance(value, list):
+        items = [without_resets(item) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        seq = YSeq(getattr(value, "src", None), getattr(value, "tag", None))
+        seq.extend(items)
+        seq.item_src = list(getattr(value, "item_src", ()))
+        return seq
     return value
 
 
@@ -68,7 +77,7 @@ def merge_mapping(base: dict[str, Any], override: dict[str, Any], path: str = ""
 def merge_sequence(base: list[Any], override: list[Any], path: str) -> YSeq:
     result = YSeq(getattr(base, "src", None))
     result.extend(base)
-    result.extend(override)
+    result.extend(without_resets(item) for item in override)
     positions = [*getattr(base, "item_src", ()), *getattr(override, "item_src", ())]
     if len(positions) == len(result):
         result.item_src = positions

@@ -467,7 +467,7 @@ def _schema_error(entry: Mapping[str, object]) -> PortError | None:
     extra = [k for k in entry if k not in _LONG_KEY_SET and not str(k).startswith("x-")]
     if extra:
         # The order of several names is random too [V]; sorted here.
-        names = ", ".join(f"'{k}'" for k in sorted(map(str, extra)))
+        names = ", ".join(_schema_quote(k) for k in sorted(map(str, extra)))
         return PortError(f"additional properties {names} not allowed", stage=SCHEMA)
     return None
 
@@ -671,6 +671,30 @@ def _go_format(value: object, verb: str) -> str:
     return f"%!{verb}({_go_type(value)}={_go_v(value)})"
 
 
+_GO_ESCAPES = {"\a": "a", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t", "\v": "v"}
+
+
+def _schema_quote(text: str) -> str:
+    """jsonschema v6 `quote`: Go's strconv.Quote with single quotes, so that a byte that is no
+    UTF-8 (a `!!binary` key's, kept as a surrogate) shows as `\\xa6` [V]."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char in "\\'":
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        elif code < 0x80:
+            out.append("\\" + _GO_ESCAPES[char] if char in _GO_ESCAPES else f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "'" + "".join(out) + "'"
+
+
 def unicity_key(item: object) -> str:
     """Compose's first-pass de-duplication key for one `ports` item (after interpolation).
 
@@ -720,12 +744,19 @@ def spec_key(spec: PortSpec) -> str:
 _RAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RAT_FRACTION = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
 _RAT_PREFIXED = re.compile(r"([+-]?)0([xXoObB])([0-9a-fA-F]+)")
+_RAT_BAD_SEPARATOR = re.compile(r"(?<![0-9a-fA-FxXoObB])_|_(?![0-9a-fA-F])")
 
 
 def _rat(text: str) -> Fraction | None:
     """math/big `Rat.SetString` for the forms a port value can take (decimal, a/b, 0x/0o/0b)."""
     from fractions import Fraction  # only for duplicate long-syntax entries: not at start-up
 
+    if "_" in text:
+        # It scans with base 0, where an underscore may stand between two digits or after a
+        # base prefix ("1_0" is 10, so the string "1_0" equals a later 10) [V].
+        if _RAT_BAD_SEPARATOR.search(text):
+            return None
+        text = text.replace("_", "")
     if _RAT.fullmatch(text):
         return Fraction(text)
     match = _RAT_FRACTION.fullmatch(text)

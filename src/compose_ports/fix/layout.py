@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from compose_ports.model import Source
-from compose_ports.yamlread import _IMPLICIT, ScalarSpan, _Parser, line_starts, scalar_span
+from compose_ports.yamlread import _IMPLICIT, _Parser
 
 __all__ = [
     "ScalarSpan",
@@ -24,6 +24,54 @@ __all__ = [
     "ports_layout",
     "scalar_span",
 ]
+
+
+class ScalarSpan(NamedTuple):
+    """Where a scalar's text sits in the document: character offsets, quote style, value."""
+
+    start: int
+    end: int
+    style: str  # "" (plain), '"', "'", "|" or ">"
+    value: str
+
+
+# libyaml's line breaks (reader.c/scanner.c IS_BREAK, SKIP_LINE): CRLF counts once.
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# What may follow a one-line plain scalar: the end of the line, a comment or a flow indicator.
+# (A `#` starts a comment only after a space; flow indicators end one only in flow context, and
+# the value check before this one rules out the rest.)
+_PLAIN_END = re.compile(r"[ \t]*(?:$|[\r\n\x85\u2028\u2029,\]}])|[ \t]+#")
+
+
+def line_starts(text: str) -> list[int]:
+    """The character offset where each line begins, as libyaml counts lines."""
+    return [0, *(match.end() for match in _BREAK.finditer(text))]
+
+
+def scalar_span(text: str, starts: list[int], src: Source, value: str) -> ScalarSpan | None:
+    """Where the one-line scalar `value` that the reader placed at `src` sits in the text.
+
+    `fix` needs offsets only for the few scalars it rewrites, so they come from the position
+    and the value instead of a second parse of every file. None when the text there is not
+    exactly that scalar on one line (a block scalar, escapes, a folded line): such a scalar is
+    never rewritten.
+    """
+    if not 0 < src.line <= len(starts):
+        return None
+    start = starts[src.line - 1] + src.column - 1
+    style = text[start : start + 1]
+    if style in ('"', "'"):
+        end = start + len(value) + 2
+        if text[start + 1 : end - 1] != value or text[end - 1 : end] != style:
+            return None
+    elif style in ("|", ">") or "\n" in value:
+        return None
+    else:
+        style = ""
+        end = start + len(value)
+        if text[start:end] != value or not _PLAIN_END.match(text, end):
+            return None
+    return ScalarSpan(start, end, style, value)
 
 
 class SequenceLayout(NamedTuple):
