@@ -5,7 +5,8 @@ What the tests need from it: whether an engine answers (and which version), the 
 running container holds, and the removal of everything a test run created.
 
 Everything a test creates is a compose project named `cpt-...` whose services carry the label
-`compose-ports-test=1`, so that `cleanup()` can find what an interrupted run left behind.
+`compose-ports-test=1`, or a container started by hand (`run_by_hand`) named `cpt-...` with the
+same label, so that `cleanup()` can find what an interrupted run left behind.
 
 Also a command for `.ci/run` (through .ci/engine.sh): `python tests/engine.py prepare` removes
 leftovers, builds the image when missing, and prints the engine's version and IPv6 state.
@@ -288,6 +289,37 @@ def up(project_dir: Path, project: str, service: str) -> Up:
     message = engine_error(result.stderr)
     refusal = next((name for name, text in REFUSALS.items() if text.search(message)), None)
     return Up(service, False, refusal, message)
+
+
+def up_all(project_dir: Path, project: str) -> None:
+    """`up -d` of every service; a service the engine refuses fails the test's set-up."""
+    result = compose(project_dir, project, "up", "-d")
+    if result.returncode != 0:
+        raise RuntimeError(f"`up` of {project} failed: {engine_error(result.stderr)}")
+
+
+def run_by_hand(
+    name: str,
+    publish: list[str],
+    command: list[str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> str:
+    """A container started with `docker run`, not by Compose (unless `labels` says otherwise),
+    with the test label so that `cleanup()` finds it. Its id."""
+    assert name.startswith(PROJECT_PREFIX), f"test containers are named {PROJECT_PREFIX}..."
+    args = ["run", "-d", "--name", name, "--label", f"{LABEL}=1"]
+    for key, value in (labels or {}).items():
+        args += ["--label", f"{key}={value}"]
+    for port in publish:
+        args += ["-p", port]
+    started = docker(*args, IMAGE, *(command or COMMAND))
+    if started.returncode != 0:
+        raise RuntimeError(f"docker run {name} failed: {started.stderr.strip()}")
+    return started.stdout.strip()
+
+
+def remove(name: str) -> None:
+    docker("rm", "-f", "-v", name)
 
 
 def down(project_dir: Path, project: str) -> None:

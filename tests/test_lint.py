@@ -138,6 +138,31 @@ def test_suppression_comments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert result.exit_code == 0
 
 
+def test_select_by_name_turns_on_a_rule_that_is_off_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(
+        tmp_path,
+        {
+            "compose.yaml": (
+                "services:\n  a:\n    image: x\n"
+                '    ports: ["8080:80"]  # compose-ports: ignore[CP101]\n'
+            )
+        },
+    )
+    quiet = run(["lint", "--format", "json"], root, monkeypatch)
+    assert "CP502" not in {f["code"] for f in json.loads(quiet.output)["findings"]}
+    # CP101 runs and finds nothing there: the comment silenced nothing.
+    for selector in ("CP101,CP502", "CP1,unused-suppression"):
+        result = run(["lint", "--format", "json", "--select", selector], root, monkeypatch)
+        assert [(f["code"], f["line"]) for f in json.loads(result.output)["findings"]] == [
+            ("CP502", 4)
+        ]
+    # A prefix is not a name: `CP5` keeps the rule off, as the README says.
+    prefix = run(["lint", "--format", "json", "--select", "CP1,CP5"], root, monkeypatch)
+    assert json.loads(prefix.output)["findings"] == []
+
+
 def test_bad_config_exits_2_with_its_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _project(
         tmp_path,

@@ -1,9 +1,10 @@
 """The lint reporters, on hand-built findings: each format pinned, checked against its schema.
 
 The findings are built by hand, not computed, so that every corner of the formats is covered
-whatever the rules find today: a conflict with two related bindings, every severity, a finding
-without a service, one without a file, paths with spaces, commas and colons, `%`, `{}` in messages,
-and a file outside the current directory. The snapshots are the formats' documentation.
+whatever the rules find today: a conflict with two related bindings, a port whose value an env
+file sets, every severity, a finding without a service, one without a file, paths with spaces,
+commas and colons, `%`, `{}` in messages, and a file outside the current directory. The snapshots
+are the formats' documentation.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ OUT_OF_RANGE = Finding(
     service="postgres",
     project="shop",
     stack="shop",
+    related=(Related(f"{ROOT}/shop/.env", 3, 1, message="POSTGRES_PORT=15432 is set here"),),
     fix="compose-ports fix",
 )
 HARD_CODED = Finding(
@@ -204,19 +206,24 @@ def test_order_of_findings_does_not_matter(fmt: str) -> None:
 
 def test_text_lines() -> None:
     lines = lint_text.render(FINDINGS, CONTEXT).splitlines()
-    assert (
+    # The location, code and message first; the context on indented lines below.
+    index = lines.index(
         "shop/compose.yaml:12:7: CP101 error host-port-conflict: Host port 8080/tcp is published"
-        " by 3 bindings on host staging [service: web, stack: shop, host: staging]"
-    ) in lines
-    index = lines.index(next(line for line in lines if line.startswith("shop/compose.yaml:12:7")))
-    assert lines[index + 1] == "    also: metrics/compose.yaml:4:9 service grafana (stack metrics)"
-    assert lines[index + 2] == (
-        "    also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override"
+        " by 3 bindings on host staging"
     )
-    assert (
+    assert lines[index + 1 : index + 4] == [
+        "    [service: web, stack: shop, host: staging]",
+        "    also: metrics/compose.yaml:4:9 service grafana (stack metrics)",
+        "    also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override",
+    ]
+    index = lines.index(
         "shop/compose.yaml:20:9: CP201 [fix] warning port-outside-range: Host port 15432 is outside"
-        " 5000-6999, the range of category data [service: postgres, stack: shop]"
-    ) in lines
+        " 5000-6999, the range of category data"
+    )
+    assert lines[index + 1 : index + 3] == [
+        "    [service: postgres, stack: shop]",
+        "    also: shop/.env:3:1 POSTGRES_PORT=15432 is set here",
+    ]
     assert (
         ".compose-ports.yaml:7:5: CP401 warning unused-registry-entry:"
         " Registry entry legacy (8081/tcp) matches no service"
@@ -228,10 +235,57 @@ def test_text_lines() -> None:
     assert lines[-4:] == [
         ERRORS[0],
         "",
-        "Found 1 error, 3 warnings, 2 infos in 6 files (12 files read, 1 unreadable)."
+        "Found 1 error, 3 warnings, 2 infos in 7 files (12 files read, 1 unreadable)."
         " Could not check everything: 1 problem listed above.",
         "[fix] 1 fixable with `compose-ports fix`.",
     ]
+
+
+def test_text_wraps_between_words_at_the_width_only_when_given() -> None:
+    plain = lint_text.render(FINDINGS, CONTEXT)
+    assert max(map(len, plain.splitlines())) > 100  # nothing wraps without a terminal's width
+    wrapped = lint_text.render(FINDINGS, CONTEXT._replace(width=64))
+    lines = wrapped.splitlines()
+    # Only a finding's head (location, code, severity and rule, never split) may pass the width.
+    assert all(len(line) <= 64 or line.endswith(":") for line in lines), wrapped
+    assert "shop/compose.yaml:20:9: CP201 [fix] warning port-outside-range:" in lines
+    # A wrapped message goes on deeper than the context lines; the context wraps as well.
+    index = lines.index("shop/compose.yaml:12:7: CP101 error host-port-conflict: Host")
+    assert lines[index + 1 : index + 7] == [
+        "      port 8080/tcp is published by 3 bindings on host staging",
+        "    [service: web, stack: shop, host: staging]",
+        "    also: metrics/compose.yaml:4:9 service grafana (stack",
+        "      metrics)",
+        "    also: shop/compose.dev.yaml:8:9 service web (stack",
+        "      shop-dev): appended by override",
+    ]
+    # No word is lost or cut.
+    assert wrapped.split() == plain.split()
+    # The colours take no room: the same lines, painted.
+    coloured = lint_text.render(FINDINGS, CONTEXT._replace(width=64, color=True))
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == wrapped
+
+
+def test_concise_is_one_line_per_finding() -> None:
+    concise = lint_text.render(FINDINGS, CONTEXT._replace(concise=True, width=40))
+    lines = concise.splitlines()
+    assert lines[:6] == [
+        "CP402 info registry-out-of-date: The registry lists 2 of the 5 published host ports",
+        ".compose-ports.yaml:7:5: CP401 warning unused-registry-entry: Registry entry legacy"
+        " (8081/tcp) matches no service",
+        "/elsewhere/shared/compose.yaml:5:9: CP202 warning ephemeral-port: Port 6379/tcp has no"
+        " host port: Docker picks one at each start [service: cache]",
+        "my stack, v2/compose:prod.yaml:3:9: CP301 info hard-coded-port: Host port 9000 is 100%"
+        " literal: use ${API_PORT:-9000} [service: api]",
+        "shop/compose.yaml:12:7: CP101 error host-port-conflict: Host port 8080/tcp is published"
+        " by 3 bindings on host staging [service: web, stack: shop, host: staging]",
+        "shop/compose.yaml:20:9: CP201 [fix] warning port-outside-range: Host port 15432 is outside"
+        " 5000-6999, the range of category data [service: postgres, stack: shop]",
+    ]
+    # Then the errors and the summary, as the text format closes; nothing wraps, whatever the
+    # terminal's width: one line is one finding or one error.
+    assert lines[6:8] == ["", ERRORS[0]]
+    assert "also:" not in concise
 
 
 def test_text_groups_by_file_in_sorted_order() -> None:
@@ -248,7 +302,7 @@ def test_text_groups_by_file_in_sorted_order() -> None:
     ]
     # Both findings of shop/compose.yaml in one group, by line.
     assert blocks[4].splitlines()[0].startswith("shop/compose.yaml:12:7:")
-    assert blocks[4].splitlines()[3].startswith("shop/compose.yaml:20:9:")
+    assert blocks[4].splitlines()[4].startswith("shop/compose.yaml:20:9:")
 
 
 def test_text_summaries() -> None:
@@ -350,7 +404,7 @@ def test_json_content() -> None:
         "by_severity": {"error": 1, "warning": 3, "info": 2},
         "fixable": 1,
         "fixable_by": {"compose-ports fix": 1},
-        "files_with_findings": 6,
+        "files_with_findings": 7,
         "files_read": 12,
         "files_unreadable": 1,
     }
@@ -401,7 +455,37 @@ def test_json_content() -> None:
     ]
 
 
+def test_json_env_file_line_is_a_related_place() -> None:
+    document = json.loads(lint_json.render([OUT_OF_RANGE], CLEAN))
+    [finding] = document["findings"]
+    assert finding["related"] == [
+        {
+            "file": "shop/.env",
+            "line": 3,
+            "column": 1,
+            "service": None,
+            "project": None,
+            "stack": None,
+            "message": "POSTGRES_PORT=15432 is set here",
+        }
+    ]
+
+
 # --- sarif ---------------------------------------------------------------------------------------
+
+
+def test_sarif_env_file_line_is_a_related_location_with_its_message() -> None:
+    [result] = sarif([OUT_OF_RANGE], CLEAN)["runs"][0]["results"]
+    assert result["relatedLocations"] == [
+        {
+            "id": 1,
+            "physicalLocation": {
+                "artifactLocation": {"uri": "shop/.env", "uriBaseId": "SRCROOT"},
+                "region": {"startLine": 3, "startColumn": 1},
+            },
+            "message": {"text": "POSTGRES_PORT=15432 is set here"},
+        }
+    ]
 
 
 @pytest.mark.parametrize("context", [CONTEXT, CLEAN], ids=["findings", "clean"])

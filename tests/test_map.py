@@ -50,6 +50,94 @@ def test_orchestra_json_follows_the_schema(monkeypatch: pytest.MonkeyPatch) -> N
     ]
 
 
+def test_orchestra_json_lists_each_host_with_its_stacks_and_conflicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, output = run(["map", "--format", "json"], ORCHESTRA, monkeypatch)
+    hosts = json.loads(output)["hosts"]
+    assert [(h["name"], h["stacks"], h["config"]) for h in hosts] == [
+        ("prod-server", ["production", "mcp", "monitoring"], ".compose-ports.yaml"),
+        ("dev-laptop", ["development", "mcp", "monitoring"], ".compose-ports.yaml"),
+    ]
+    conflicts = {
+        h["name"]: {
+            (c["service"], c["published"], tuple(w["service"] for w in c["with"]))
+            for c in h["conflicts"]
+        }
+        for h in hosts
+    }
+    assert conflicts == {
+        "prod-server": {("api", "8000", ("personas",)), ("personas", "8000", ("api",))},
+        "dev-laptop": {
+            ("api", "8000", ("personas",)),
+            ("personas", "8000", ("api",)),
+            ("api", "8010", ("docker-api",)),
+            ("docker-api", "8010", ("api",)),
+        },
+    }
+    docker_api = next(c for c in hosts[1]["conflicts"] if c["service"] == "docker-api")
+    assert (docker_api["file"], docker_api["line"], docker_api["column"]) == (
+        "mcp/docker-compose.yml",
+        26,
+        9,
+    )
+    assert docker_api["with"] == [
+        {
+            "service": "api",
+            "stack": "development",
+            "ports": "8010",
+            "protocol": "tcp",
+            "certain": True,
+            "itself": False,
+        }
+    ]
+
+
+def test_json_hosts_is_empty_without_a_hosts_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "compose.yaml").write_text(
+        'services:\n  a:\n    image: x\n    ports: ["8080:80"]\n'
+        '  b:\n    image: x\n    ports: ["8080:81"]\n'
+    )
+    code, output = run(["map", "--format", "json"], tmp_path, monkeypatch)
+    document = json.loads(output)
+    jsonschema.validate(document, SCHEMA)
+    assert document["hosts"] == []
+    # The table still marks a lone project's own conflict, without a machine's name.
+    code, table = run(["map"], tmp_path, monkeypatch)
+    assert code == 0
+    lines = table.splitlines()
+    assert lines[1].split() == [
+        "HOST",
+        "PORT",
+        "SERVICE",
+        "TARGET",
+        "SOURCE",
+        "VARIABLE",
+        "CONFLICT",
+    ]
+    assert lines[2].split()[-2:] == ["b", f"({tmp_path.name.lower()})"]
+    assert lines[3].split()[-2:] == ["a", f"({tmp_path.name.lower()})"]
+
+
+def test_table_marks_conflicts_with_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, table = run(["map"], ORCHESTRA, monkeypatch)
+    rows = {
+        line.split()[0] + " " + line.split()[1]: line
+        for line in table.splitlines()
+        if "/tcp" in line
+    }
+    assert rows["8000/tcp personas"].endswith(
+        "api (production) on prod-server; api (development) on dev-laptop"
+    )
+    assert rows["8010/tcp docker-api"].endswith("api (development) on dev-laptop")
+    # A project with no conflict keeps the plain table.
+    monitoring = table.split("\n\n")[-1].splitlines()
+    assert monitoring[1].split() == ["HOST", "PORT", "SERVICE", "TARGET", "SOURCE", "VARIABLE"]
+
+
 def test_orchestra_stacks_are_the_declared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     _, output = run(["map", "--format", "json"], ORCHESTRA, monkeypatch)
     projects = json.loads(output)["projects"]

@@ -84,7 +84,10 @@ def test_orchestra_view_conflicts_and_categories() -> None:
     by_service = {r.service: r for r in prod.rows}
     # By the range that holds the port first, then by the service's name or image.
     assert by_service["postgres"].category == "database"
-    assert by_service["nginx"].category is None
+    # The config says nothing of nginx (443 is in no range): its well-known image shows it in
+    # the config's range of the template's name for web services (policy.display_category).
+    assert by_service["nginx"].category == "api"
+    assert by_service["nginx"].outside is None  # display only: no rule judges it by that
     assert (by_service["loki"].category, by_service["loki"].service_category) == (
         "frontend",
         "monitoring",
@@ -171,10 +174,83 @@ def test_markdown_is_deterministic_and_marks_conflicts() -> None:
     assert not re.search(r"\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d", first)  # no date, no time
     assert str(SHARED) not in first  # paths relative to the current directory
     assert (
-        "| **8010** | tcp | all | api | development | orchestra | 8000 | api |  | "
+        "| **8010** | tcp | all | api | development | orchestra | 8000 | api · registry 8000 |  | "
         "`examples/orchestra/docker-compose.override.yml:11` | ⚠ conflict with docker-api (mcp) |"
     ) in first
     assert "Policy ranges (`examples/orchestra/.compose-ports.yaml`): `frontend` 3000-3999" in first
+
+
+def test_orchestra_view_marks_what_strays_from_the_policy() -> None:
+    prod, dev = registry_view.build(orchestra()).groups
+    strays = {
+        group.title: {(r.service, r.published): r for r in group.rows if r.strays}
+        for group in (prod, dev)
+    }
+    # loki's 3100 leaves the monitoring range on both machines (CP201 says so everywhere)...
+    for found in strays.values():
+        assert found["loki", "3100"].outside == Band("monitoring", 9000, 9999)
+    # ...and the registry, which speaks for prod-server alone, gives personas' 8000 to api.
+    assert set(strays["prod-server"]) == {("loki", "3100"), ("personas", "8000")}
+    assert strays["prod-server"]["personas", "8000"].registered_to == "api"
+    assert set(strays["dev-laptop"]) == {("loki", "3100")}
+    # The registered port is known on every machine; postgres's 5433 is no drift on dev-laptop.
+    postgres = {r.published: r for r in dev.rows if r.service == "postgres"}
+    assert (postgres["5433"].registered, postgres["5433"].drift) == (5432, False)
+
+
+def test_registry_drift_and_range_marked_where_the_registry_speaks(tmp_path: Path) -> None:
+    workspace = load(
+        tmp_path,
+        {
+            ".git/HEAD": "",
+            ".compose-ports.yaml": (
+                "stacks:\n  app: [compose.yaml]\n"
+                "hosts:\n  prod: [app]\n  laptop: [app]\n"
+                "ranges:\n  db: {ports: 5000-5999, services: [db]}\n"
+                "registry:\n  hosts: [prod]\n  ports: {db: 5432, web: 8080}\n"
+            ),
+            "compose.yaml": (
+                "services:\n"
+                '  db:\n    image: postgres\n    ports: ["6432:5432"]\n'
+                '  web:\n    image: nginx\n    ports: ["8080:80", "8443:443"]\n'
+            ),
+        },
+    )
+    view = registry_view.build(workspace)
+    prod = next(g for g in view.groups if g.title == "prod")
+    laptop = next(g for g in view.groups if g.title == "laptop")
+    db = next(r for r in prod.rows if r.service == "db")
+    assert (db.drift, db.registered, db.outside) == (True, 5432, Band("db", 5000, 5999))
+    # web holds its registered 8080, so its 8443 is not drift (CP204 judges the service).
+    assert not any(r.strays for r in prod.rows if r.service == "web")
+    # On laptop the registry says nothing; the range still does.
+    db_laptop = next(r for r in laptop.rows if r.service == "db")
+    assert (db_laptop.drift, db_laptop.registered, db_laptop.outside is not None) == (
+        False,
+        5432,
+        True,
+    )
+
+    markdown = map_markdown.render(view, str(tmp_path))
+    assert (
+        "| *6432* | tcp | all | db | app | "
+        f"{tmp_path.name.lower()} | 5432 | db · registry 5432 |  | `compose.yaml:4` | "
+        "⚠ outside the db range 5000-5999; ⚠ not its registered port 5432 |"
+    ) in markdown
+    assert markdown.count("⚠ *1 port strays from the policy*") == 2
+
+    page = parse(map_html.render(view, str(tmp_path)))
+    section = section_of(page, "prod")
+    [row] = [r for r in section["rows"] if r["cells"][3] == "db"]
+    # (The cells' text as the parser joins it: the chip, then the line under it.)
+    assert row["cells"][7] == "dbregistry 5432"
+    assert row["cells"][10] == "⚠ outside the db range 5000-5999⚠ not its registered port 5432"
+    # On the picture: the flag carries the warning sign, and a ring marks the registered port.
+    [flag] = [f for f in section["flags"] if f["label"] == "db 6432"]
+    assert map_html.STRAY in flag["colours"] and not flag["conflict"]
+    page_text = map_html.render(view, str(tmp_path))
+    assert page_text.count('class="registered"') == 1  # on prod only: laptop has no drift
+    assert "registered: 5432" in page_text  # the tooltip, on both machines
 
 
 # --- html ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 
 class Severity(str, Enum):
@@ -18,7 +19,8 @@ class Severity(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Related:
-    """Another binding involved in a finding (the other side of a conflict)."""
+    """Another place involved in a finding: the other side of a conflict, or the env file line
+    that set a port (then only `message` says what it is)."""
 
     file: str
     line: int
@@ -27,6 +29,32 @@ class Related:
     project: str | None = None
     stack: str | None = None
     message: str | None = None
+
+
+class Setting(Protocol):
+    """An env file line that sets a port's variable (model.EnvSetting: the model and the
+    findings are siblings in the layers, and neither imports the other)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def file(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def column(self) -> int: ...
+
+
+def set_here(*settings: Setting | None) -> tuple[Related, ...]:
+    """`WEAVIATE_PORT=8001 is set here`, at each env file line a port's value comes from: the
+    compose line alone would send the reader to a file where nothing needs to change."""
+    return tuple(
+        Related(s.file, s.line, s.column, message=f"{s.name}={s.value} is set here")
+        for s in dict.fromkeys(settings)
+        if s is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)

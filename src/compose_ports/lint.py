@@ -90,6 +90,9 @@ def lint(
                 finding.service,
                 finding.host,
                 finding.related,
+                # Two problems of one rule at one place (registry-drift: not its registered
+                # port, and another service's) are two findings.
+                finding.message,
             )
             if key in seen:
                 # A file shared by several stacks shows its problems once.

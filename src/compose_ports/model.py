@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -101,11 +102,12 @@ def parse_host_range(published: str | None) -> tuple[int, int] | None:
     return start, end
 
 
-@dataclass(frozen=True, slots=True)
-class EnvSetting:
+class EnvSetting(NamedTuple):
     """The line of an env file that gives a port's variable its value: `WEB_PORT=8001`.
 
-    Findings point there besides the compose line: the port is changed in the env file.
+    Findings point there besides the compose line: the port is changed in the env file. (A
+    NamedTuple: Python builds one at a tenth of a dataclass's import cost, which one-file lint
+    pays on every run.)
     """
 
     name: str

@@ -21,10 +21,12 @@ from compose_ports.commands.common import EXIT_ERROR, emit
 
 # Command name -> the module that defines it (as `command`).
 COMMANDS = {
+    "init": "init",
     "map": "map",
     "lint": "lint",
     "fix": "fix",
     "check": "check",
+    "audit": "audit",
     "env": "env",
     "suggest": "suggest",
     "rules": "rules",

@@ -163,13 +163,63 @@ def on_host(workspace: Any, host: str | None) -> list[Any]:
     return [p for members in groups for p in members]
 
 
+def host_workspace(workspace: Any, host: str | None) -> Any:
+    """The workspace as one machine sees it: the stacks of the `hosts:` group `host` alone, each
+    config declaring that host only (`--host` of map and lint).
+
+    Every rule and view that asks `workspace.hosts()` then speaks for that machine alone:
+    CP101 compares its stacks and no other host's, and the registry (CP204), which speaks for
+    its own hosts, says nothing on another one.
+    """
+    if host is None:
+        return workspace
+    from dataclasses import replace
+
+    from compose_ports.compose.workspace import project_key
+
+    members = on_host(workspace, host)
+    chosen = {id(p) for p in members}
+    seen: dict[int, Any] = {}  # each config once, so that its stacks keep sharing it
+
+    def alone(config: Any) -> Any:
+        if config is None:
+            return None
+        if id(config) not in seen:
+            hosts = {host: config.hosts[host]} if host in config.hosts else {}
+            seen[id(config)] = replace(config, hosts=hosts)
+        return seen[id(config)]
+
+    projects = tuple(p for p in workspace.projects if id(p) in chosen)
+    configs = {project_key(p): alone(workspace.config_of(p)) for p in projects}
+    return workspace._replace(projects=projects, configs=configs)
+
+
 def no_host(workspace: Any, host: str) -> NoReturn:
     """A host no config declares: when a config could not be read, its error is the one that
     explains it (and the exit code is 2 either way)."""
     if workspace.has_errors:
         print_errors(workspace)
         sys.exit(EXIT_ERROR)
-    raise click.UsageError(f"no hosts: group named {host!r} in the config")
+    raise click.UsageError(
+        f"no hosts: group named {host!r} in the config{_host_hint(workspace, host)}"
+    )
+
+
+def _host_hint(workspace: Any, host: str) -> str:
+    """The near miss of a host name; or, for a stack's name given as a host, that stack's hosts."""
+    from compose_ports.didyoumean import near
+
+    configs = {id(c): c for c in workspace.configs.values() if c is not None}.values()
+    hosts = [h for c in configs for h in c.hosts]
+    if not hosts:
+        return " (the config declares no hosts: groups)"
+    stacks = [s for c in configs for s in c.stacks]
+    if host in stacks:
+        on = sorted({h for c in configs for h in c.hosts_of(host)}, key=hosts.index)
+        where = f"it runs on {', '.join(on)}" if on else "no hosts: group names it"
+        return f" ({host!r} is a stack: {where})"
+    hint = near(host, hosts)
+    return hint or f" (known: {', '.join(dict.fromkeys(hosts))})"
 
 
 def config_for(workspace: Any, host: str) -> Any:

@@ -41,9 +41,12 @@ def env_command(host: str, environment: str, **kwargs: Any) -> None:
         sys.exit(EXIT_ERROR)
     config = config_for(workspace, host)
     if environment not in config.environments:
+        from compose_ports.didyoumean import near
+
         known = ", ".join(sorted(config.environments)) or "none"
+        hint = near(environment, config.environments)
         emit(
-            f"{display_path(str(config.path))}: no environment named {environment!r} in "
+            f"{display_path(str(config.path))}: no environment named {environment!r}{hint} in "
             f"env.environments (known: {known})",
             err=True,
         )

@@ -1,4 +1,4 @@
-"""`compose-ports lint`: the findings of the rules, in five formats."""
+"""`compose-ports lint`: the findings of the rules, in six formats; with `--fix`, fix first."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from compose_ports.commands.common import (
     VERBATIM,
     compose_options,
     emit,
+    host_workspace,
+    load_options,
     read_workspace,
     relative_note,
     write,
 )
 
-FORMATS = ("auto", "text", "json", "sarif", "github")
+FORMATS = ("auto", "text", "concise", "json", "sarif", "github")
 
 
 def rule_list(values: tuple[str, ...]) -> list[str]:
@@ -30,13 +32,21 @@ def rule_list(values: tuple[str, ...]) -> list[str]:
 @compose_options
 @click.option("--select", "selected", multiple=True, help="Rules to run: codes, prefixes, names.")
 @click.option("--ignore", "ignored", multiple=True, help="Rules to skip: codes, prefixes, names.")
+@click.option("--host", "host", help="Report only what concerns the stacks of this hosts: group.")
+@click.option(
+    "--fix",
+    "apply_fix",
+    is_flag=True,
+    help="Run `fix` on the findings --select/--ignore keep, then report what is left.",
+)
+@click.option("--remap", is_flag=True, help="With --fix: `fix --remap` (override files) too.")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
     default="auto",
     show_default=True,
-    help="auto: github inside GitHub Actions, text elsewhere.",
+    help="auto: github inside GitHub Actions, text elsewhere; concise: one line per finding.",
 )
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the report to FILE.")
 @click.option(
@@ -50,24 +60,35 @@ def rule_list(values: tuple[str, ...]) -> list[str]:
 def lint_command(
     selected: tuple[str, ...],
     ignored: tuple[str, ...],
+    host: str | None,
+    apply_fix: bool,
+    remap: bool,
     output_format: str,
     output: str | None,
     fail_on: str,
     exit_zero: bool,
     **kwargs: Any,
 ) -> None:
-    """Report conflicts, invalid ports, policy and security issues. Never writes a compose file."""
+    """Report conflicts, invalid ports, policy and security issues. Writes only with --fix."""
     from pathlib import Path
 
     from compose_ports.findings import Severity
-    from compose_ports.lint import chosen_rules, lint
+    from compose_ports.lint import chosen_rules, lint, named_exactly
     from compose_ports.reporters.common import display_path
 
     try:
         rules = chosen_rules(rule_list(selected), rule_list(ignored))
     except KeyError as exc:
-        raise click.UsageError(f"unknown rule {exc.args[0]!r}") from None
+        raise click.UsageError(unknown_rule(str(exc.args[0]))) from None
+    if remap and not apply_fix:
+        raise click.UsageError("--remap goes with --fix")
     workspace = read_workspace(**kwargs)
+    fix_failed = False
+    if apply_fix:
+        host_workspace(workspace, host)  # an unknown host stops the run before anything is written
+        fix_failed = _fix(rules, remap, host, kwargs)
+        workspace = read_workspace(**kwargs)  # what is left, as the files are now
+    workspace = host_workspace(workspace, host)
     cwd = os.getcwd()
     triggers = [Path(os.path.normpath(Path(cwd) / p)) for p in kwargs["paths"] if Path(p).is_file()]
     result = lint(
@@ -75,12 +96,14 @@ def lint_command(
         rules,
         triggers=triggers or None,
         display=lambda path: display_path(path, cwd),
+        enabled=named_exactly(rule_list(selected)),
     )
     errors = list(result.errors)
     if output_format == "auto":
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    reporter = _lint_reporter(output_format)
-    context = _report_context(rules, result, errors, cwd, output is None)
+    concise = output_format == "concise"
+    reporter = _lint_reporter("text" if concise else output_format)
+    context = _report_context(rules, result, errors, cwd, output is None, concise)
     if hasattr(reporter, "render_parts"):
         parts = reporter.render_parts(result.findings, context)
     else:
@@ -89,12 +112,48 @@ def lint_command(
         emit(f"note: {display_path(skipped.file)}: {skipped.message}", err=True)
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
         emit(f"note: {relative_note(note)}", err=True)
-    write(parts, output, TEXT if output_format == "text" else VERBATIM)
-    if errors:
+    write(parts, output, TEXT if output_format in ("text", "concise") else VERBATIM)
+    if errors or fix_failed:
         sys.exit(EXIT_ERROR)
     threshold = Severity(fail_on).rank
     if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
         sys.exit(1)
+
+
+def unknown_rule(selector: str) -> str:
+    from compose_ports.didyoumean import near
+    from compose_ports.rules import RULES
+
+    known = [name for r in RULES for name in (r.CODE, r.NAME)]
+    return f"unknown rule {selector!r}{near(selector, known)}"
+
+
+def _fix(rules: list[Any], remap: bool, host: str | None, kwargs: dict[str, Any]) -> bool:
+    """`compose-ports fix` (and `--remap`) on the findings of the chosen rules, as ruff's
+    `check --fix` does. Its lines go to stderr: stdout is the report, in its format. True when
+    fix could not do its job (exit code 2, the report of what is left still printed)."""
+    from compose_ports.fix.pipeline import FixRequest, run
+    from compose_ports.reporters.common import display_path, error_line
+
+    request = FixRequest(
+        paths=kwargs["paths"],
+        options=load_options(**kwargs),
+        config_file=kwargs["config_file"],
+        remap=remap,
+        # The machine whose ports must stay free, for --remap alone, as `fix --remap --host`.
+        host=host if remap else None,
+        rules=frozenset(r.CODE for r in rules),
+    )
+    outcome = run(request, display_path, error_line)
+    for note in outcome.notes:
+        emit(relative_note(note), err=True)
+    for file in outcome.written:
+        emit(f"fixed {display_path(file)}", err=True)
+    for target, added in outcome.env_added:
+        emit(f"added {', '.join(added)} to {display_path(target)}", err=True)
+    for error in outcome.errors:
+        emit(error, err=True)
+    return bool(outcome.errors)
 
 
 def _lint_reporter(name: str) -> Any:
@@ -103,13 +162,16 @@ def _lint_reporter(name: str) -> Any:
     return importlib.import_module(f"compose_ports.reporters.lint_{name}")
 
 
-def _report_context(rules: Any, result: Any, errors: list[str], cwd: str, tty: bool) -> Any:
+def _report_context(
+    rules: Any, result: Any, errors: list[str], cwd: str, tty: bool, concise: bool = False
+) -> Any:
     from pathlib import Path
 
     from compose_ports.compose.discovery import repository_root
     from compose_ports.reporters.context import ReportContext
 
-    color = tty and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    terminal = tty and sys.stdout.isatty()
+    color = terminal and not os.environ.get("NO_COLOR")
     root = repository_root(Path(cwd))
     return ReportContext(
         cwd=cwd,
@@ -119,7 +181,17 @@ def _report_context(rules: Any, result: Any, errors: list[str], cwd: str, tty: b
         errors=errors,
         color=bool(color),
         repository_root=str(root) if root else None,
+        width=terminal_width() if terminal else None,
+        concise=concise,
     )
+
+
+def terminal_width() -> int:
+    """The terminal's columns (`COLUMNS` first, as `shutil` reads it); never so few that a
+    location could not start a line."""
+    import shutil
+
+    return max(shutil.get_terminal_size().columns, 40)
 
 
 def rule_info(rule: Any) -> Any:

@@ -42,7 +42,10 @@ def suggest_command(
     projects = on_host(workspace, host)
     config = config_for(workspace, host) if host else any_config(workspace)
     if category and (config is None or not any(r.name == category for r in config.ranges)):
-        raise click.UsageError(f"no range named {category!r} in the config")
+        from compose_ports.didyoumean import near
+
+        hint = near(category, [r.name for r in config.ranges]) if config is not None else ""
+        raise click.UsageError(f"no range named {category!r} in the config{hint}")
     port, port_range = suggest(projects, config, service, category, protocol)
     if port is None:
         emit(f"no free port for {service}", err=True)

@@ -13,6 +13,7 @@ from compose_ports.compose.ports import split_host_part
 from compose_ports.compose.problems import Problems
 from compose_ports.compose.variables import Environment
 from compose_ports.model import (
+    EnvSetting,
     Network,
     Origin,
     PortBinding,
@@ -49,7 +50,7 @@ def project(
     services = _mark_shared(services)
     if not problems.rejections and files and isinstance(model, Mapping):
         active = {s.name for s in services if s.active}
-        reason = validation.rejection(model, files[0], active)
+        reason = validation.rejection(model, files[0], active, str(directory), files)
         if reason:
             problems.reject(reason)
     return Project(
@@ -169,6 +170,7 @@ def _binding(
     variable = None
     origin = Origin.LITERAL
     unset: tuple[str, ...] = ()
+    setting = None
     if record is not None:
         unset = tuple(record.warnings)
         host_text = text if long_syntax else _host_part(text)
@@ -177,8 +179,12 @@ def _binding(
         if variable is not None:
             value = env.get(variable)
             origin = Origin.ENVIRONMENT if value else Origin.DEFAULT
+            place = env.source(variable) if value else None
+            if value and place is not None and place.line:
+                setting = EnvSetting(variable, value, place.file, place.line, place.column)
     if spec.published is None:
         origin = Origin.NONE
+        setting = None
     return PortBinding(
         service=service,
         spec=spec,
@@ -189,6 +195,7 @@ def _binding(
         origin=origin,
         unset_variables=unset,
         quoted=quoted,
+        setting=setting,
     )
 
 

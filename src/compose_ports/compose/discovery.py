@@ -32,6 +32,9 @@ OVERRIDE_NAMES = (
     "docker-compose.override.yaml",
 )
 COMPOSE_FILE = re.compile(r"^(docker-)?compose([.-][^/]*)?\.ya?ml$")
+# The env files a change to which can move a port: the names the pre-commit hooks pass
+# (.pre-commit-hooks.yaml). Which stacks really read one is known only once they are loaded.
+ENV_FILE = re.compile(r"^(\.env(\.[^/]+)?|[^/]+\.env)$")
 _VARIANT = re.compile(r"^(?:docker-)?compose\.(?P<name>[^/]+)\.ya?ml$")
 _SKIP_DIRS = {".git", "node_modules", ".hg", ".svn", ".venv", "__pycache__"}
 
@@ -59,6 +62,18 @@ def _first_existing(directory: Path, names: Sequence[str]) -> Path | None:
 
 def is_compose_file(path: Path) -> bool:
     return bool(COMPOSE_FILE.match(path.name))
+
+
+def is_env_file(path: Path) -> bool:
+    return bool(ENV_FILE.match(path.name))
+
+
+def variant_name(path: Path) -> str | None:
+    """`prod` for `docker-compose.prod.yml`: a variant, read with the main file beside it."""
+    if path.name in MAIN_NAMES or path.name in OVERRIDE_NAMES:
+        return None
+    match = _VARIANT.match(path.name)
+    return match.group("name") if match else None
 
 
 class StackSpec(NamedTuple):
@@ -276,13 +291,53 @@ def stacks_of_trigger(
     )
     # Declared stacks come with the config, wherever their files are.
     candidates = stacks_for([*siblings, path], config_file)
-    chosen = [s for s in candidates if path in s.files]
-    if config is not None:
-        names = {s.name for s in chosen if s.config is config}
+    return with_host_partners([s for s in candidates if path in s.files], candidates)
+
+
+def with_host_partners(chosen: list[StackSpec], candidates: list[StackSpec]) -> list[StackSpec]:
+    """The chosen stacks, then the candidates that share a `hosts:` group with one of them."""
+    result = list(chosen)
+    for config in dict.fromkeys(s.config for s in chosen if s.config is not None):
+        names = {s.name for s in result if s.config is config}
         partners = {m for members in config.hosts.values() if names & set(members) for m in members}
-        chosen += [
+        result += [
             s
             for s in candidates
             if s.config is config and s.name in partners and s.name not in names
         ]
-    return chosen
+    return result
+
+
+def env_file_candidates(
+    path: Path, config_file: Path | None = None, explicit: bool = False
+) -> tuple[list[StackSpec], list[StackSpec]]:
+    """The stacks of the repository that may interpolate from the env file at path, and all of
+    its stacks (among which their host partners are).
+
+    Compose reads the `.env` of a project's directory (here, its first file's), the files that
+    `--env-file` or COMPOSE_ENV_FILES name, and for an `include` the included project's `.env`
+    or its `env_file` list (never a service's `env_file:`, which only the container sees). So
+    only a stack of the env file's directory, or one whose files mention `include`, can read
+    it, unless the run names it (`explicit`), when every stack does. Which of them really read
+    it is known once they are loaded (compose.workspace).
+
+    Files elsewhere in the repository that cannot be read are not this change's business: the
+    scan skips them without a word.
+    """
+    directory = path.parent
+    specs = stacks_for(scan(repository_root(directory) or directory), config_file)
+    if explicit:
+        return specs, specs
+    candidates = [
+        s
+        for s in specs
+        if s.project_directory == directory or any(_mentions_include(f) for f in s.files)
+    ]
+    return candidates, specs
+
+
+def _mentions_include(path: Path) -> bool:
+    try:
+        return b"include" in read_bytes(path, named=False)
+    except (OSError, ComposePortsError):
+        return False

@@ -305,12 +305,19 @@ class Loader:
         if base_file:
             base_path = absolute_path(path.parent, str(base_file))
             self.note_outside(base_path, path, spec)
+            errors = len(self.problems.diagnostics)
             docs = self.documents_for_extends(base_path)
             base_services: Mapping[str, Any] = {}
             for document in docs:
                 found = document.get("services")
                 if isinstance(found, dict):
                     base_services = {**base_services, **found}
+            shapeless = _no_services(docs) if len(self.problems.diagnostics) == errors else None
+            if shapeless:
+                self.problems.reject(
+                    f'cannot extend service "{chain[-1][1]}" in {base_path}: {shapeless}'
+                )
+                return _without(service, "extends")
         else:
             base_path, base_services = path, siblings
         link = (str(base_path), base_name)
@@ -327,8 +334,11 @@ class Loader:
             return _without(service, "extends")
         base = base_services.get(base_name)
         if not isinstance(base, dict):
+            # compose-go names the file being loaded, and the other file as it was written.
+            elsewhere = f" in {_as_written(base_file, path, chain)}" if base_file else ""
             self.problems.reject(
-                f'cannot extend service "{chain[-1][1]}" in {path}: service "{base_name}" not found'
+                f'cannot extend service "{chain[-1][1]}" in {chain[0][0]}: '
+                f'service "{base_name}" not found{elsewhere}'
             )
             return _without(service, "extends")
         if "extends" in base:
@@ -344,6 +354,25 @@ class Loader:
             self.problems.error(exc)
             return []
         return [self.interpolate(d, "") for d in raw if isinstance(d, dict)]
+
+
+def _no_services(docs: list[YMap]) -> str | None:
+    """What compose-go says of an extended file without a `services` mapping, or None."""
+    found = [d["services"] for d in docs if "services" in d]
+    if not found:
+        return "no services section"
+    return None if all(isinstance(f, dict) for f in found) else "services must be a mapping"
+
+
+def _as_written(base_file: object, path: Path, chain: tuple[tuple[str, str], ...]) -> str:
+    """The extended file's name in compose-go's message: as the loaded file writes it; from a
+    file that `extends` reached, joined to that file's directory relative to the first one's
+    (loader/extends.go rebases the reached service's paths)."""
+    text = str(base_file)
+    top = Path(chain[0][0])
+    if path == top or os.path.isabs(text):
+        return text
+    return os.path.normpath(os.path.join(os.path.relpath(path.parent, top.parent), text))
 
 
 def _nothing_to_interpolate(value: object) -> bool:

@@ -17,35 +17,39 @@ from typing import NamedTuple
 
 from compose_ports.compose.dotenv import parse_dotenv
 from compose_ports.errors import ComposePortsError
+from compose_ports.model import Source
 from compose_ports.readfile import read_bytes
 
-PROCESS = "environment"
+# Where a variable of the process environment is set: no file, no line to point at.
+PROCESS = Source("environment", 0, 0)
 
 
 class Environment(NamedTuple):
     values: Mapping[str, str]
-    sources: Mapping[str, str] = MappingProxyType({})  # name -> env file, or PROCESS
+    # name -> the env file line that sets it (a finding points there), or PROCESS
+    sources: Mapping[str, Source] = MappingProxyType({})
     files: tuple[str, ...] = ()  # the env files read, in order
     explicit: bool = False  # env files were named (`--env-file`, COMPOSE_ENV_FILES)
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
 
-    def source(self, name: str) -> str | None:
+    def source(self, name: str) -> Source | None:
         return self.sources.get(name)
 
 
 # Parsed env files by path and content, when the content has no `$`: only then does the result not
 # depend on the environment it is read in. A monorepo's stacks share a few env files.
-_PARSED: dict[tuple[str, bytes], dict[str, str]] = {}
+_PARSED: dict[tuple[str, bytes], tuple[dict[str, str], dict[str, tuple[int, int]]]] = {}
 
 
 def read_env_files(
     paths: Sequence[Path], base: Mapping[str, str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Values of several env files, later files winning, each interpolated against `base` first."""
+) -> tuple[dict[str, str], dict[str, Source]]:
+    """Values of several env files, later files winning, each interpolated against `base` first;
+    and where each value is set."""
     values: dict[str, str] = {}
-    sources: dict[str, str] = {}
+    sources: dict[str, Source] = {}
     for path in paths:
         try:
             data = read_bytes(path)
@@ -59,17 +63,21 @@ def read_env_files(
             return found if found is not None else _values.get(name)
 
         key = (str(path), data)
-        parsed = _PARSED.get(key) if b"$" not in data else None
-        if parsed is None:
+        found = _PARSED.get(key) if b"$" not in data else None
+        if found is None:
+            places: dict[str, tuple[int, int]] = {}
             try:
-                parsed = parse_dotenv(text, lookup, str(path))
+                found = (parse_dotenv(text, lookup, str(path), places), places)
             except ComposePortsError as exc:
                 raise exc.located(str(path)) from None
             if b"$" not in data:
-                _PARSED[key] = parsed
+                _PARSED[key] = found
+        parsed, places = found
+        file = str(path)
         for name, value in parsed.items():
             values[name] = value
-            sources[name] = str(path)
+            line, column = places.get(name, (0, 0))
+            sources[name] = Source(file, line, column)
     return values, sources
 
 

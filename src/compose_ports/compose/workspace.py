@@ -27,6 +27,9 @@ class Workspace(NamedTuple):
     # Files met while scanning and skipped, `path: not a regular file: skipped`: shown as notes,
     # they change no exit code (module readfile).
     notes: tuple[ComposePortsError, ...] = ()
+    # Each env file given as a trigger -> the compose files of the stacks that interpolate from
+    # it: what it stands for when findings and fixes are limited to the changed files.
+    env_triggers: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     def config_of(self, project: Project) -> Config | None:
         return self.configs.get(project_key(project))
@@ -89,6 +92,9 @@ def load_workspace(
         return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
     specs: list[discovery.StackSpec] = []
     notes: list[ComposePortsError] = []
+    env_triggers: dict[str, tuple[str, ...]] = {}
+    loaded: dict[tuple[str | None, tuple[Path, ...]], Project] = {}
+    explicit = _explicit_env_files(options)
     for given in paths or ["."]:
         path = absolute_path(cwd, given)
         try:
@@ -102,6 +108,10 @@ def load_workspace(
                 if not files:
                     errors.append(ComposePortsError("no compose files found", given))
                 specs += discovery.stacks_for(files, override)
+            elif discovery.is_env_file(path) or os.path.realpath(path) in explicit:
+                found = _env_readers(path, options, override, cache, loaded, explicit)
+                env_triggers[str(path)] = found.files
+                specs += found.specs
             elif stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode):
                 # A named file: its size is judged when it is read, with the stack it is in.
                 specs += discovery.stacks_of_trigger(path, override, notes)
@@ -124,8 +134,9 @@ def load_workspace(
         for file in spec.files:
             readers[str(file)] = readers.get(str(file), 0) + 1
     for spec in unique_specs:
-        stack_options = replace(options, files=tuple(map(str, spec.files)))
-        project = load_project(stack_options, stack=spec.name, cache=cache)
+        project = loaded.get((spec.name, spec.files)) or load_project(
+            replace(options, files=tuple(map(str, spec.files))), stack=spec.name, cache=cache
+        )
         for name in map(str, spec.files):
             readers[name] -= 1
             if not readers[name]:
@@ -133,7 +144,111 @@ def load_workspace(
         projects.append(project)
         configs[project_key(project)] = spec.config
     unique_notes = {str(n): n for n in notes}
-    return Workspace(tuple(projects), configs, tuple(errors), cache, tuple(unique_notes.values()))
+    return Workspace(
+        tuple(projects),
+        configs,
+        tuple(errors),
+        cache,
+        tuple(unique_notes.values()),
+        MappingProxyType(env_triggers),
+    )
+
+
+def trigger_files(workspace: Workspace, paths: Sequence[str], cwd: str) -> list[Path]:
+    """The files a run's file arguments stand for, when findings and fixes are limited to them.
+
+    A compose file or a config stands for itself; an env file for the compose files of the
+    stacks that interpolate from it, as if they had been given (so `fix` edits those, never
+    the env file). An env file that no stack reads stands for nothing.
+    """
+    found: dict[Path, None] = {}
+    for given in paths:
+        path = absolute_path(Path(cwd), given)
+        if not path.is_file():
+            continue
+        if str(path) in workspace.env_triggers:
+            found.update(dict.fromkeys(map(Path, workspace.env_triggers[str(path)])))
+        else:
+            found[path] = None
+    return list(found)
+
+
+class _EnvReaders(NamedTuple):
+    specs: list[discovery.StackSpec]  # the stacks that read the env file, and their host partners
+    files: tuple[str, ...]  # the compose files of the stacks that read it
+
+
+def _env_readers(
+    path: Path,
+    options: LoadOptions,
+    override: Path | None,
+    cache: FileCache,
+    loaded: dict[tuple[str | None, tuple[Path, ...]], Project],
+    explicit: frozenset[str],
+) -> _EnvReaders:
+    """The stacks that interpolate from the env file at path: the candidates are loaded to
+    know (and kept in `loaded`, so the run does not load them again)."""
+    target = os.path.realpath(path)
+    candidates, everyone = discovery.env_file_candidates(path, override, target in explicit)
+    readers: list[discovery.StackSpec] = []
+    files: dict[str, None] = {}
+    for spec in candidates:
+        key = (spec.name, spec.files)
+        if key not in loaded:
+            stack_options = replace(options, files=tuple(map(str, spec.files)))
+            loaded[key] = load_project(stack_options, stack=spec.name, cache=cache)
+        project = loaded[key]
+        if target in _interpolation_sources(project, cache):
+            readers.append(spec)
+            files.update(dict.fromkeys(project.reads or project.files))
+    chosen = discovery.with_host_partners(readers, everyone)
+    # The others' parsed files are not needed again (their bytes stay, as for every file read).
+    needed = {f for s in chosen for f in s.files}
+    for spec in candidates:
+        for file in spec.files:
+            if file not in needed:
+                cache.forget(str(file))
+    return _EnvReaders(chosen, tuple(files))
+
+
+def _interpolation_sources(project: Project, cache: FileCache) -> set[str]:
+    """The env files a project interpolates from, symbolic links resolved: its own (`.env`,
+    `--env-file`, COMPOSE_ENV_FILES) and those of the projects it includes."""
+    from compose_ports.compose.documents import _include_entry
+
+    sources = {os.path.realpath(f) for f in project.env_files}
+    for file in project.reads or project.files:
+        try:
+            documents = cache.documents(file)
+        except ComposePortsError:
+            continue
+        base = Path(file).parent
+        for document in documents:
+            includes = document.get("include") if isinstance(document, dict) else None
+            for entry in includes if isinstance(includes, list) else ():
+                # As the loader reads an include (Loader.included_loader): its `env_file`
+                # list, else the `.env` of its project directory.
+                paths, env_files, project_dir = _include_entry(entry)
+                if not paths:
+                    continue
+                directory = (
+                    absolute_path(base, project_dir)
+                    if project_dir
+                    else absolute_path(base, paths[0]).parent
+                )
+                named = [absolute_path(base, e) for e in env_files]
+                sources.update(os.path.realpath(p) for p in named or [directory / ".env"])
+    return sources
+
+
+def _explicit_env_files(options: LoadOptions) -> frozenset[str]:
+    """The env files the run names (`--env-file`, else COMPOSE_ENV_FILES): every stack of the
+    run interpolates from them (compose.variables.first_pass)."""
+    named = list(options.env_files)
+    if not named and options.environ.get("COMPOSE_ENV_FILES"):
+        named = [p for p in options.environ["COMPOSE_ENV_FILES"].split(",") if p]
+    cwd = Path(options.cwd)
+    return frozenset(os.path.realpath(cwd / name) for name in named)
 
 
 def _compose_env_file(options: LoadOptions) -> bool:

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from compose_ports.compose.loading import LoadOptions, absolute_path
-from compose_ports.compose.workspace import Workspace, all_diagnostics, load_workspace
+from compose_ports.compose.workspace import (
+    Workspace,
+    all_diagnostics,
+    load_workspace,
+    trigger_files,
+)
 from compose_ports.errors import ComposePortsError
 from compose_ports.fix import envfile, planning, proof, readers, remap, write
 from compose_ports.fix.splice import encode_like
@@ -44,6 +49,9 @@ class FixRequest(NamedTuple):
     host: str | None = None
     live: bool = False
     write: bool = True  # False for --check and --diff
+    # `lint --fix`: only the findings of these rule codes (what --select/--ignore keep); None
+    # fixes every rule the command fixes.
+    rules: frozenset[str] | None = None
 
 
 class FixOutcome(NamedTuple):
@@ -89,7 +97,10 @@ def run(
     reads = [error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
     errors.extend(dict.fromkeys(reads))
     if request.host is not None and not any(h == request.host for _, h in workspace.hosts()):
-        errors.append(f"no hosts: group named {request.host!r} in the config")
+        from compose_ports.didyoumean import near
+
+        hint = near(request.host, [h for _, h in workspace.hosts()])
+        errors.append(f"no hosts: group named {request.host!r} in the config{hint}")
     root = readers.repository(request.paths, options.files, workspace, options.cwd)
     if errors:
         return outcome  # all or nothing: no input may be unreadable
@@ -170,13 +181,20 @@ def _round(
     errors: list[str] = []
     cache = workspace.cache
     assert cache is not None
-    cwd = Path(options.cwd)
     # A trigger file limits the fixes to the findings that involve it, as lint reports them,
     # and plain fixes to the files given (pre-commit); `--remap` edits the override files its
     # findings need.
-    given = [absolute_path(cwd, p) for p in request.paths if Path(p).is_file()]
+    # An env file given stands for the compose files of the stacks that read it: those are
+    # fixed, never the env file.
+    given = trigger_files(workspace, request.paths, options.cwd)
     commands = {FIX_COMMAND, REMAP_COMMAND} if request.remap else {FIX_COMMAND}
-    rules = [r for r in RULES if r.FIX is not None and r.FIX.command in commands]
+    rules = [
+        r
+        for r in RULES
+        if r.FIX is not None
+        and r.FIX.command in commands
+        and (request.rules is None or r.CODE in request.rules)
+    ]
     found = lint(workspace, rules, triggers=given or None, fixes=True)
     actions = [
         action

@@ -1,7 +1,9 @@
 """The team's port policy as every command asks it: one place, so no command re-derives it.
 
 The category of a service (its range), the ephemeral range, and the registry's lookups live
-here; rules, `fix --remap`, `env`, `suggest` and the registry views all call them. The package
+here; rules, `fix --remap`, `env`, `suggest` and the registry views all call them. The views
+show well-known images in their category even where the config says nothing of them
+(`display_category`, from the templates `init` writes). The package
 also reads and checks the policy file itself (config, against the JSON schema: schema), and
 names the variables of host ports (naming, from `env.variable`).
 
@@ -32,6 +34,28 @@ def category(config: Config | None, service: str, image: str | None = None) -> P
             if matches_any(port_range.images, image):
                 return port_range
     return None
+
+
+def display_category(
+    config: Config | None, service: str, image: str | None = None
+) -> PortRange | None:
+    """The category a service is shown in: the config's, else its well-known image's.
+
+    For display only (the registry's category column, the HTML bands): nginx shows as a web
+    service without a config entry. Rules ask `category`, so that what a team is told to fix
+    comes from its config alone.
+    """
+    found = category(config, service, image)
+    if found is not None or not image:
+        return found
+    # Imported here: the image table is needed only by the registry views, never by lint.
+    from compose_ports.policy.templates import well_known
+
+    known = well_known(image)
+    if known is None:
+        return None
+    # The config's own range of that name, when it has one: the row takes that band's colour.
+    return range_named(config, known.name) or PortRange(known.name, known.start, known.end)
 
 
 def range_named(config: Config | None, name: str) -> PortRange | None:

@@ -37,6 +37,11 @@ class ReportContext(NamedTuple):
     """Read and config errors (the exit-2 cases), already formatted as `path:line:col: message`."""
     color: bool = False
     """Text only. The caller decides (a terminal, NO_COLOR, --color)."""
+    width: int | None = None
+    """Text only: the terminal's width, at which long lines wrap between words; None (output
+    that is not a terminal) never wraps, so that what is piped or pinned stays one way."""
+    concise: bool = False
+    """Text only: one line per finding (`--format concise`), its context at the end."""
     repository_root: str | None = None
     """SARIF's SRCROOT and GitHub's annotation paths; None means `cwd`."""
     version: str = __version__

@@ -1,28 +1,39 @@
-"""`lint --format text`: for people and editors, ruff-like (tests/snapshots/lint_reporters).
+"""`lint --format text` and `--format concise`: for people and editors, ruff-like
+(tests/snapshots/lint_reporters).
 
-    shop/compose.yaml:12:7: CP101 error host-port-conflict: Host port 8080/tcp is published by
-    3 bindings on host staging [service: web, stack: shop, host: staging]
+    shop/compose.yaml:12:7: CP101 error host-port-conflict: host port 8080/tcp of web is already
+          bound by grafana (stack metrics) on host staging
+        [service: web, stack: shop, host: staging]
         also: metrics/compose.yaml:4:9 service grafana (stack metrics)
-        also: shop/compose.dev.yaml:8:9 service web (stack shop-dev): appended by override
+        also: shop/.env:3:1 WEB_PORT=8080 is set here
     shop/compose.dev.yaml:8:9: CP103 [fix --remap] warning override-appends-ports: 5433->5432/tcp
-    is appended to postgres's 5432->5432/tcp [service: postgres, stack: shop-dev]
+          is appended to postgres's 5432->5432/tcp
+        [service: postgres, stack: shop-dev]
     shop/compose.yaml:20:9: CP301 [fix] info hardcoded-host-port: 15432->5432/tcp of postgres is
-    hard-coded [service: postgres, stack: shop]
+          hard-coded
+        [service: postgres, stack: shop]
 
-    Found 1 error, 1 warning, 1 info in 3 files (12 files read).
+    Found 1 error, 1 warning, 1 info in 4 files (12 files read).
     [fix] 1 fixable with `compose-ports fix`; [fix --remap] 1 with `compose-ports fix --remap`.
 
-(A finding is one line; the examples here are wrapped.) When nothing is found:
-`All clear: 12 compose files read, no findings.`
+When nothing is found: `All clear: 12 compose files read, no findings.`
 
 - Each finding starts with `path:line:col:` (what editors and terminals make clickable), then the
   code, the fix mark when a command fixes it (`[fix]` for `compose-ports fix`, `[fix --remap]` for
   `compose-ports fix --remap`: ruff's `[*]`, naming the command), the severity (so it reads without
-  colour), the rule name and the message; the tail names the service, stack and `hosts:` group
-  when known. The project is left out: the path already says where the file is.
-- Findings are grouped by file (files sorted by the path shown, a blank line between groups), by
-  line and column within a file; findings without a file come first, without a location.
-- Each related binding (the other sides of a conflict) follows on an indented `also:` line.
+  colour), the rule name and the message. The project is left out: the path already says where
+  the file is.
+- Its context follows on indented lines: the service, stack and `hosts:` group when known
+  (`[service: web, stack: shop, host: staging]`), then each related place on an `also:` line:
+  the other bindings of a conflict, and the env file line that set a port's value.
+- On a terminal (`context.width`), every line longer than the terminal wraps between words, its
+  continuation indented further; elsewhere (a pipe, a file, the pinned outputs) lines never wrap.
+  (The example above is wrapped at 100 columns.)
+- `concise` (`--format concise`): one line per finding, the context at its end in brackets, no
+  `also:` lines and no wrapping, for grep and editors' problem matchers.
+- Findings are grouped by file (files sorted by the path shown, a blank line between groups;
+  no blank lines in concise), by line and column within a file; findings without a file come
+  first, without a location.
 - Read and config errors come next, as given, then the summary line.
 - Colour only when `context.color` (the caller handles NO_COLOR and terminals): the code and
   severity in the severity's colour, locations dim, the summary bold.
@@ -103,28 +114,62 @@ def related_note(related: Related) -> str:
     return note
 
 
+# Where a wrapped line goes on: a finding's own text deeper than its context lines, so that
+# the eye tells a long message from the lines about it.
+CONTEXT = "    "
+CONTINUED = "      "
+
+
+def _fill(prefix: str, shown: int, text: str, width: int | None, indent: str) -> list[str]:
+    """`prefix` (which may hold colours; `shown` characters on screen) then `text`, wrapped
+    between words at `width`, each further line behind `indent`. One line when width is None."""
+    gap = "" if not prefix or prefix.endswith(" ") else " "
+    if not text:
+        return [prefix]
+    if width is None or shown + len(gap) + len(text) <= width:
+        return [prefix + gap + text]
+    lines: list[str] = []
+    line, used, full = prefix, shown, bool(prefix.strip())
+    for word in text.split():
+        if full and used + len(gap) + len(word) > width:
+            lines.append(line)
+            line, used, gap = indent, len(indent), ""
+        line, used, gap, full = line + gap + word, used + len(gap) + len(word), " ", True
+    lines.append(line)
+    return lines
+
+
 def _finding_lines(finding: Finding, context: ReportContext) -> list[str]:
     color = context.color
-    head = ""
+    width = None if context.concise else context.width
+    head, shown = "", 0
     if finding.file:
         where = location(
             visible(display_path(finding.file, context.cwd)), finding.line, finding.column
         )
         # The path starts the line, behind the colour's own escape sequence, if any.
-        head = _paint(line_safe(where) + ":", DIM, color) + " "
+        safe = line_safe(where)
+        head = _paint(safe + ":", DIM, color) + " "
+        shown = len(safe) + 2
     style = SEVERITY_COLOR[finding.severity]
     fix = f" {fix_mark(finding.fix)}" if finding.fix else ""
-    lines = [
+    prefix = (
         f"{head}{_paint(finding.code, style, color)}{fix} "
-        f"{_paint(finding.severity.value, style, color)} "
-        f"{finding.rule}: {visible(finding.message + tail(finding))}"
-    ]
+        f"{_paint(finding.severity.value, style, color)} {finding.rule}:"
+    )
+    shown += len(f"{finding.code}{fix} {finding.severity.value} {finding.rule}:")
+    if context.concise:
+        return [f"{prefix} {visible(finding.message + tail(finding))}"]
+    lines = _fill(prefix, shown, visible(finding.message), width, CONTINUED)
+    if about := tail(finding).strip():
+        lines += _fill(CONTEXT, len(CONTEXT), visible(about), width, CONTINUED)
     for related in finding.related:
         where = location(
             visible(display_path(related.file, context.cwd)), related.line, related.column
         )
         note = visible(related_note(related))
-        lines.append(f"    also: {_paint(where, DIM, color)}" + (f" {note}" if note else ""))
+        painted = f"{CONTEXT}also: {_paint(where, DIM, color)}"
+        lines += _fill(painted, len(CONTEXT) + len("also: ") + len(where), note, width, CONTINUED)
     return lines
 
 
@@ -198,10 +243,21 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
         for finding in group:
             block.extend(_finding_lines(finding, context))
         blocks.append("\n".join(block))
+    if context.concise and blocks:
+        blocks = ["\n".join(blocks)]  # one line per finding, and nothing between them
+    width = None if context.concise else context.width
     if context.errors:
-        blocks.append("\n".join(line_safe(visible(error)) for error in context.errors))
-    closing = [_paint(summary(findings, context), BOLD, context.color)]
+        errors = [
+            line
+            for error in context.errors
+            for line in _fill("", 0, line_safe(visible(error)), width, CONTINUED)
+        ]
+        blocks.append("\n".join(errors))
+    closing = [
+        _paint(line, BOLD, context.color)
+        for line in _fill("", 0, summary(findings, context), width, "")
+    ]
     if (line := fixable_line(findings)) is not None:
-        closing.append(line)
+        closing += _fill("", 0, line, width, "")
     blocks.append("\n".join(closing))
     return "\n\n".join(blocks) + "\n"

@@ -7,7 +7,9 @@ model goes through `escape.html_text` (`html.escape` after its control character
 
 For each machine: an axis of the whole port space with the policy ranges as coloured bands and
 every binding as a flag (a pole on the axis, its service and port beside it; the SVG <title>
-gives the details as a tooltip, and a click jumps to its table row), conflicts in red; then the
+gives the details as a tooltip, and a click jumps to its table row), conflicts in red; a port
+that strays from the policy (outside its service's range, or not the registry's port) carries
+an amber warning sign, with a ring on the axis at the port the registry gives it; then the
 table of the same rows as the markdown registry. What is shown comes from `registry_view`; this
 module only lays it out.
 """
@@ -27,10 +29,13 @@ from compose_ports.reporters.map_markdown import (
     others_text,
     peer_name,
     peer_text,
+    registered_text,
+    stray_texts,
 )
 from compose_ports.reporters.registry_view import HostGroup, RegistryView, Row
 
 RED = "#d62728"  # conflicts, and nothing else: red must mean "will not start"
+STRAY = "#b45309"  # a port that strays from the policy: it starts, but not where it belongs
 INK = "#1e293b"
 MUTED = "#64748b"
 NO_CATEGORY = "#94a3b8"
@@ -105,6 +110,7 @@ class _Flag:
     text_end: float
     anchor: str  # "start": the label right of its pole; "end": left of it, at the right edge
     crowd: bool = False  # the rows are bindings in conflict on the same host ports
+    stray: bool = False  # the rows stray from the policy (their range, or the registry)
 
     @property
     def left(self) -> float:
@@ -157,7 +163,8 @@ def _flags(group: HostGroup) -> list[_Flag]:
                 last.end is not None
                 and row.start == last.end + 1
                 and row.container_port == last.container_end + 1
-                and (row.host_ip, row.conflict) == (last.host_ip, last.conflict)
+                and (row.host_ip, row.conflict, row.strays)
+                == (last.host_ip, last.conflict, last.strays)
             ):
                 run.append(index)
                 continue
@@ -182,7 +189,8 @@ def _flags(group: HostGroup) -> list[_Flag]:
             box = (x + 4, x + 4 + width, "start")
         else:
             box = (x - 4 - width, x - 4, "end")
-        flags.append(_Flag(tuple(run), start, end, x, text, *box, crowd=crowd))
+        stray = any(group.rows[i].strays for i in run)
+        flags.append(_Flag(tuple(run), start, end, x, text, *box, crowd=crowd, stray=stray))
     return flags
 
 
@@ -279,8 +287,11 @@ def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
         f"category: {category_text(row) or 'none'}",
         f"{display_path(row.file, cwd)}:{row.line}",
     ]
+    if row.registered is not None:
+        lines.append(f"registered: {row.registered}")
     if row.variable:
         lines.append(f"variable: {row.variable}")
+    lines += [f"\u26a0 {text}" for text in dict.fromkeys(stray_texts(row))]
     if row.conflict:
         peers = {peer_text(p): None for i in flag.rows for p in group.rows[i].peers}
         lines += [f"\u26a0 {peer}" for peer in peers]
@@ -375,6 +386,8 @@ def _svg(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, int]
             f'<circle cx="{flag.x:.1f}" cy="{track + TRACK / 2:.1f}" '
             f'r="{4.5 if row.conflict else 3}" fill="{colour}" stroke="#fff" stroke-width="1"/>'
         )
+        if flag.stray and not row.conflict:
+            mark += _stray_marks(group, flag, track)
         if lane >= 0:
             text_x = flag.text_start if flag.anchor == "start" else flag.text_end
             weight = ' font-weight="700"' if row.conflict else ""
@@ -388,6 +401,26 @@ def _svg(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, int]
     return "\n".join(out), sum(1 for lane in lanes.values() if lane < 0)
 
 
+def _stray_marks(group: HostGroup, flag: _Flag, track: int) -> list[str]:
+    """A warning sign below the flag's dot, and a ring on the axis at each port the registry
+    gives its service instead (dashed to the dot), so that both places show."""
+    mid = track + TRACK / 2
+    marks = [
+        f'<path class="warn" d="M{flag.x:.1f},{track + TRACK - 1:.1f} l-5,8 h10 z" '
+        f'fill="{STRAY}" stroke="#fff" stroke-width="0.8"/>'
+    ]
+    rings = sorted({r.registered for i in flag.rows if (r := group.rows[i]).drift and r.registered})
+    for port in rings:
+        x = _x(port)
+        marks.append(
+            f'<line x1="{x:.1f}" x2="{flag.x:.1f}" y1="{mid:.1f}" y2="{mid:.1f}" '
+            f'stroke="{STRAY}" stroke-width="1" stroke-dasharray="3 2"/>'
+            f'<circle class="registered" cx="{x:.1f}" cy="{mid:.1f}" r="4.5" fill="none" '
+            f'stroke="{STRAY}" stroke-width="1.5"/>'
+        )
+    return marks
+
+
 HEADER = (
     "Host port",
     "Protocol",
@@ -399,7 +432,7 @@ HEADER = (
     "Category",
     "Variable",
     "Source",
-    "Conflicts with",
+    "Problems",
 )
 NUMERIC = ("Host port", "Container")
 
@@ -433,6 +466,8 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
         if category != (row.category or ""):
             # The service claims another category than its port's range (CP201's case).
             chip += f'<span class="claims">service: {e(row.service_category or "")}</span>'
+        if row.registered is not None:
+            chip += f'<span class="claims">{e(registered_text(row))}</span>'
         source = _breakable(f"{display_path(row.file, cwd)}:{row.line}")
         conflict = ""
         if row.conflict:
@@ -442,6 +477,11 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
             )
             if row.others:
                 conflict += f"<br>{e(others_text(row).strip())}"
+            conflict = f'<span class="clash">{conflict}</span>'
+        strays = "<br>".join(
+            f'<span class="stray">&#9888; {e(text)}</span>' for text in stray_texts(row)
+        )
+        conflict = "<br>".join(part for part in (conflict, strays) if part)
         cells = (
             f'<td class="num port">{e(row.published or "(ephemeral)")}</td>',
             f"<td>{e(row.protocol)}</td>",
@@ -455,7 +495,7 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
             f'<td class="source"><code>{source}</code></td>',
             f'<td class="conflict-cell">{conflict}</td>',
         )
-        css = ' class="conflict"' if row.conflict else ""
+        css = ' class="conflict"' if row.conflict else (' class="stray"' if row.strays else "")
         out.append(f'<tr id="{_row_id(group_index, index)}"{css}>' + "".join(cells) + "</tr>")
     out += ["</tbody>", "</table></div>"]
     return "\n".join(out)
@@ -471,6 +511,11 @@ def _legend(group: HostGroup) -> str:
     ]
     items.append(f'<li><span class="swatch" style="--c:{NO_CATEGORY}"></span>no category</li>')
     items.append(f'<li><span class="swatch" style="--c:{RED}"></span>conflict</li>')
+    items.append(
+        f'<li><span class="swatch warn" style="--c:{STRAY}"></span>outside its range, or not '
+        "the registry&#8217;s port</li>"
+    )
+    items.append(f'<li><span class="ring" style="--c:{STRAY}"></span>the registered port</li>')
     return '<ul class="legend">' + "".join(items) + "</ul>"
 
 
@@ -482,6 +527,9 @@ def _section(group: HostGroup, group_index: int, cwd: str | None) -> str:
         if group.conflicts
         else '<span class="badge ok">no conflict</span>'
     )
+    if group.strays:
+        badge += f' <span class="badge stray">&#9888; {group.strays} off the policy</span>'
+
     members = "".join(
         f'<span class="member" title="{e(", ".join(display_path(f, cwd) for f in m.files))}">'
         f"{e(m.title)}</span>"
@@ -523,8 +571,8 @@ def _section(group: HostGroup, group_index: int, cwd: str | None) -> str:
 
 # The colours the SVG attributes use, for the stylesheet too.
 CSS_VARIABLES = (
-    f":root {{ color-scheme: light; --red: {RED}; --ink: {INK}; --muted: {MUTED}; "
-    f"--label: {FONT}px; }}"
+    f":root {{ color-scheme: light; --red: {RED}; --stray: {STRAY}; --ink: {INK}; "
+    f"--muted: {MUTED}; --label: {FONT}px; }}"
 )
 CSS = """
 * { box-sizing: border-box; }
@@ -548,6 +596,7 @@ h3 { font-size: 17px; margin: 28px 0 12px; color: var(--muted); }
 .badge { font-size: 12px; border-radius: 999px; padding: 1px 10px; font-weight: 600; }
 .badge.bad { background: var(--red); color: #fff; }
 .badge.ok { background: #dcfce7; color: #166534; }
+.badge.stray { background: #fef3c7; color: var(--stray); }
 .members { margin: 0 0 12px; color: var(--muted); font-size: 13px; }
 .member { display: inline-block; background: #f1f5f9; color: var(--ink); border-radius: 6px;
   padding: 1px 8px; margin-right: 6px; font-weight: 600; }
@@ -586,7 +635,14 @@ table.bindings { width: 100%; border-collapse: collapse; font-size: 13px; }
 .bindings code { font: 12px "DejaVu Sans Mono", Menlo, Consolas, monospace; color: #334155; }
 .bindings tr.conflict, .bindings tbody tr.conflict:nth-child(even) { background: #fef2f2; }
 .bindings tr.conflict td:first-child { box-shadow: inset 3px 0 0 var(--red); }
-.bindings tr.conflict td.port, .bindings td.conflict-cell { color: var(--red); font-weight: 700; }
+.bindings tr.conflict td.port, .bindings td.conflict-cell .clash { color: var(--red);
+  font-weight: 700; }
+.bindings tr.stray td.port, .bindings td.conflict-cell .stray { color: var(--stray);
+  font-weight: 600; }
+.bindings tr.stray td.port { font-style: italic; }
+.swatch.warn { clip-path: polygon(50% 0, 100% 100%, 0 100%); border-radius: 0; }
+.ring { width: 12px; height: 12px; border-radius: 50%; border: 2px solid var(--c);
+  display: inline-block; }
 .bindings tr:target { outline: 2px solid #2563eb; outline-offset: -2px; }
 .chip { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 12px;
   font-weight: 600; color: var(--c); background: color-mix(in srgb, var(--c) 14%, white); }

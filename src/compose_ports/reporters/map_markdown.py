@@ -3,6 +3,10 @@
 It is committed and diffed, so it is deterministic: no timestamps, no absolute paths below the
 current directory, rows in host-port order. Everything shown is computed by `registry_view`.
 
+A port in conflict is bold; one that strays from the policy (outside its service's range, or
+not the registry's port on a host the registry speaks for) is in italics. The Problems cell
+says why, conflicts first; the Category cell shows the port the registry gives the service.
+
 Every value (names, paths, messages) renders as itself and stays in its cell: `escape.markdown`
 writes `&<>` as entities, controls (CR and LF among them) as `\\x0d`, and Markdown syntax (the
 pipe first) behind a backslash; a code span is used only for a value that needs no escape.
@@ -25,7 +29,7 @@ HEADER = (
     "Category",
     "Variable",
     "Source",
-    "Conflict",
+    "Problems",
 )
 # Ports and container ports right-aligned, as numbers read best.
 ALIGN = ("---:", "---", "---", "---", "---", "---", "---:", "---", "---", "---", "---")
@@ -62,12 +66,34 @@ def category_text(row: Row) -> str:
     return category
 
 
+def registered_text(row: Row) -> str:
+    """`registry 5432`: the port the registry gives the service, or ""."""
+    return f"registry {row.registered}" if row.registered is not None else ""
+
+
+def stray_texts(row: Row) -> list[str]:
+    """How the port strays from the policy (CP201's and CP204's cases), each in a few words."""
+    texts = []
+    if row.outside is not None:
+        band = row.outside
+        texts.append(f"outside the {band.name} range {band.start}-{band.end}")
+    if row.drift and row.registered is not None:
+        texts.append(f"not its registered port {row.registered}")
+    if row.registered_to is not None:
+        texts.append(f"registered to {row.registered_to}")
+    return texts
+
+
 def _row(row: Row, cwd: str | None) -> str:
     port = markdown(row.published or "(ephemeral)")
-    conflict = ""
+    problems = []
     if row.conflict:
         port = f"**{port}**"
-        conflict = markdown("⚠ " + "; ".join(peer_text(p) for p in row.peers) + others_text(row))
+        problems.append("⚠ " + "; ".join(peer_text(p) for p in row.peers) + others_text(row))
+    elif row.strays:
+        port = f"*{port}*"
+    problems += [f"⚠ {text}" for text in stray_texts(row)]
+    category = " · ".join(t for t in (category_text(row), registered_text(row)) if t)
     cells = (
         port,
         markdown(row.protocol),
@@ -76,10 +102,10 @@ def _row(row: Row, cwd: str | None) -> str:
         markdown(row.stack or ""),
         markdown(row.project),
         markdown(container_text(row)),
-        markdown(category_text(row)),
+        markdown(category),
         markdown_code(row.variable or ""),
         markdown_code(f"{display_path(row.file, cwd)}:{row.line}"),
-        conflict,
+        markdown("; ".join(problems)),
     )
     return "| " + " | ".join(cells) + " |"
 
@@ -99,6 +125,12 @@ def _group(group: HostGroup, level: str, cwd: str | None) -> list[str]:
         out += ["Files: " + ", ".join(files), ""]
     if group.conflicts:
         out += [f"⚠ **{group.conflicts} bindings in conflict** on this machine.", ""]
+    if group.strays:
+        out += [
+            f"⚠ *{group.strays} {'port strays' if group.strays == 1 else 'ports stray'} from "
+            "the policy* (a range, or the registry).",
+            "",
+        ]
     if group.rows:
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|" + "|".join(ALIGN) + "|")

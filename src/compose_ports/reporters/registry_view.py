@@ -1,9 +1,11 @@
 """What the port-registry outputs (`map --format markdown|html`) show, computed once.
 
 Reporters format and never compute, so everything the registry needs beyond the model is decided
-here: which machine each binding lands on, which policy category it falls in, and which bindings
-collide there. `build(workspace)` returns a frozen view; `map_markdown` and `map_html` only lay
-it out.
+here: which machine each binding lands on, which policy category it falls in, which bindings
+collide there, and where a port strays from the policy: outside its service's range (CP201's
+case) or other than the registry's port (CP204's, on the hosts the registry speaks for).
+`build(workspace)` returns a frozen view; `map_markdown`, `map_html`, and the conflicts of
+`map_table` and `map_json`, only lay it out.
 
 The groups are the machines: every `hosts:` group of a config, with the bindings of all its
 stacks, then one group per project that runs on no declared host (titled by its stack, or by its
@@ -15,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from compose_ports import hostmap
+from compose_ports import hostmap, policy
 from compose_ports.compose.workspace import Workspace
 from compose_ports.hostmap import Claim, Collision, Conflict
 from compose_ports.model import PortBinding, Project, Service
@@ -74,6 +76,18 @@ class Row:
     column: int
     peers: tuple[Peer, ...] = ()  # the first few it collides with (at most PEERS, and itself)
     others: int = 0  # how many more it collides with: a crowded port is counted, not listed
+    registered: int | None = None  # the port the registry gives the service, wherever it runs
+    # Where the port strays from the policy: outside the range of its service's own category
+    # (that range); and, on a host the registry speaks for, in a service none of whose ports
+    # is its registered one, or on a port the registry gives another service (that service).
+    outside: Band | None = None
+    drift: bool = False
+    registered_to: str | None = None
+
+    @property
+    def strays(self) -> bool:
+        """Whether the port breaks the team's policy (its range, or the registry)."""
+        return self.outside is not None or self.drift or self.registered_to is not None
 
     @property
     def conflict(self) -> bool:
@@ -112,6 +126,10 @@ class HostGroup:
     def conflicts(self) -> int:
         return sum(1 for row in self.rows if row.conflict)
 
+    @property
+    def strays(self) -> int:
+        return sum(1 for row in self.rows if row.strays)
+
 
 @dataclass(frozen=True)
 class RegistryView:
@@ -134,14 +152,16 @@ class RegistryView:
         return sum(group.conflicts for group in self.groups)
 
 
-def build(workspace: Workspace) -> RegistryView:
+def build(workspace: Workspace, *, unhosted: bool = True) -> RegistryView:
+    """The view of every machine; with `unhosted=False`, of the declared hosts only (the JSON
+    map's `hosts`), which spares a monorepo's many lone projects a map each."""
     context = LintContext(workspace)
     groups: list[HostGroup] = []
     hosted: set[int] = set()
     for (config, host), projects in workspace.hosts().items():
         hosted.update(id(p) for p in projects)
         groups.append(_group(context, host, host, config, projects))
-    for project in workspace.projects:
+    for project in workspace.projects if unhosted else ():
         if id(project) not in hosted:
             title = project.stack or project.name
             groups.append(_group(context, title, None, workspace.config_of(project), [project]))
@@ -151,10 +171,6 @@ def build(workspace: Workspace) -> RegistryView:
 @dataclass(frozen=True)
 class _Key:
     index: int  # the binding's place in the group's list of entries
-
-
-def _index(claim: Claim) -> int:
-    return cast(_Key, claim.key).index
 
 
 def _group(
@@ -173,19 +189,25 @@ def _group(
     ]
     # The map of what the engine publishes, started in its order (hostmap.build); each claim
     # keyed by its row.
-    rows = {
+    places = {
         (id(project), binding.source, binding.spec.target, binding.spec.protocol): index
         for index, (project, _, binding) in enumerate(entries)
     }
 
     def row(project: Project, _: Service, binding: PortBinding) -> _Key:
         spec = binding.spec
-        return _Key(rows[id(project), binding.source, spec.target, spec.protocol])
+        return _Key(places[id(project), binding.source, spec.target, spec.protocol])
 
     host_map = hostmap.build(projects, row)
     conflicts: dict[int, Conflict] = {
         _index(conflict.claim): conflict for conflict in host_map.conflicts(PEERS)
     }
+    # The registry speaks for its hosts (for every stack when it names none), as CP204 does.
+    registry = config is not None and (
+        not config.registry_hosts or (host is not None and host in config.registry_hosts)
+    )
+    owners = policy.registry_owners(config) if registry else {}
+    drifting = _drifting(entries, config) if registry else set()
     table: list[tuple[_SortKey, Row]] = []
     for index, (project, service, binding) in enumerate(entries):
         host_range = binding.host_range
@@ -196,7 +218,7 @@ def _group(
             # shows it as the range it was written as, not as thousands of rows.
             published = f"{host_range[0]}-{host_range[1]}" if host_range else None
         conflict = conflicts.get(index)
-        own_range = context.category(service, project)
+        own_range = policy.display_category(context.config(project), service.name, service.image)
         own = own_range.name if own_range is not None else None
         table.append(
             (
@@ -220,6 +242,10 @@ def _group(
                     column=binding.source.column,
                     peers=_peers(entries, conflict) if conflict else (),
                     others=conflict.others - len(conflict.first) if conflict else 0,
+                    registered=policy.registered(config, service.name),
+                    outside=_outside(context, project, service, host_range),
+                    drift=(id(project), service.name) in drifting,
+                    registered_to=_owner(owners, host_range, service.name),
                 ),
             )
         )
@@ -232,6 +258,11 @@ def _group(
         ranges=tuple(Band(r.name, r.start, r.end) for r in ranges),
         rows=tuple(row for _, row in table),
     )
+
+
+def _index(claim: Claim) -> int:
+    # The map keeps whatever key it was given; this view gives it a _Key.
+    return cast(_Key, claim.key).index
 
 
 def _peers(
@@ -264,6 +295,43 @@ def _peer(
         certain=collision.certain,
         itself=itself,
     )
+
+
+def _outside(
+    context: LintContext, project: Project, service: Service, host_range: tuple[int, int] | None
+) -> Band | None:
+    """The range of the service's category when the port leaves it (CP201's case)."""
+    # The category the policy gives the service (by name, then image), as CP201 judges it,
+    # whatever the row shows as its category.
+    own = context.category(service, project)
+    if own is None or host_range is None or own.start <= host_range[0] <= host_range[1] <= own.end:
+        return None
+    return Band(own.name, own.start, own.end)
+
+
+def _drifting(
+    entries: list[tuple[Project, Service, PortBinding]], config: Config | None
+) -> set[tuple[int, str]]:
+    """(project, service) of each service that publishes ports, none of them the one the
+    registry gives it (CP204's case)."""
+    held: dict[tuple[int, str], bool] = {}
+    for project, service, binding in entries:
+        assigned = policy.registered(config, service.name)
+        rng = binding.host_range
+        if assigned is None or rng is None:
+            continue
+        key = (id(project), service.name)
+        held[key] = held.get(key, False) or rng[0] <= assigned <= rng[1]
+    return {key for key, holds in held.items() if not holds}
+
+
+def _owner(owners: dict[int, str], host_range: tuple[int, int] | None, service: str) -> str | None:
+    """The other service the registry gives one of these ports to (the lowest one's), if any."""
+    if host_range is None:
+        return None
+    start, end = host_range
+    taken = sorted(p for p, name in owners.items() if start <= p <= end and name != service)
+    return owners[taken[0]] if taken else None
 
 
 def _sort_key(binding: PortBinding, project: Project) -> _SortKey:

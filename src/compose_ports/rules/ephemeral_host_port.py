@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports import policy
-from compose_ports.findings import Severity
+from compose_ports.findings import Severity, set_here
 from compose_ports.rules.base import (
     PORT_RANGE,
     Example,
@@ -75,4 +75,5 @@ def check(context: LintContext) -> Iterator[Problem]:
                     f"{bounds[0]}-{bounds[1]}: an outgoing connection may hold it",
                     project,
                     service.name,
+                    related=set_here(binding.setting),
                 )

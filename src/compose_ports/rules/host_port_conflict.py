@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple, cast
 
-from compose_ports.findings import Severity
+from compose_ports.findings import Severity, set_here
 from compose_ports.hostmap import Claim, Conflict, HostPortMap, build
 from compose_ports.model import PortBinding, Project, Service
 from compose_ports.rules.base import (
@@ -189,7 +189,14 @@ def _replicas(conflict: Conflict) -> Problem:
         f"{describe(binding)} of {key.service.name} has {key.service.replicas or 1} replicas: "
         "every replica after the first needs the same host port"
     )
-    return Problem(binding.source, message, key.project, key.service.name, binding=binding)
+    return Problem(
+        binding.source,
+        message,
+        key.project,
+        key.service.name,
+        related=set_here(binding.setting),
+        binding=binding,
+    )
 
 
 def _also(others: list[_Key], rest: int) -> str:
@@ -246,7 +253,9 @@ def _problem(conflict: Conflict, host: str | None) -> Problem:
         later.project,
         later.service.name,
         host,
-        tuple(related(key.binding, key.project) for key in shown),
+        # The other bindings, then the env file lines that set either side's port.
+        tuple(related(key.binding, key.project) for key in shown)
+        + set_here(binding.setting, earlier.binding.setting),
         severity,
         # Only a port an override file sets is moved, either side's: base files are the plan.
         fixable=_in_override(later) or _in_override(earlier),

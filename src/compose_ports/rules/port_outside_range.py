@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compose_ports.findings import Severity
+from compose_ports.findings import Severity, set_here
 from compose_ports.rules.base import (
     Example,
     LintContext,
@@ -82,4 +82,5 @@ def check(context: LintContext) -> Iterator[Problem]:
                     f"range {category.start}-{category.end}",
                     project,
                     service.name,
+                    related=set_here(binding.setting),
                 )

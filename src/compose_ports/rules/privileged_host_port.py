@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compose_ports.findings import Severity
+from compose_ports.findings import Severity, set_here
 from compose_ports.policy.config import matches_any
 from compose_ports.rules.base import (
     GLOBS,
@@ -85,4 +85,5 @@ def check(context: LintContext) -> Iterator[Problem]:
                         "(below 1024): it fails under rootless Docker",
                         project,
                         service.name,
+                        related=set_here(binding.setting),
                     )

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from compose_ports import policy
-from compose_ports.findings import Severity
+from compose_ports.findings import Severity, set_here
 from compose_ports.model import PortBinding, Project
 from compose_ports.rules.base import (
     Example,
@@ -101,6 +101,7 @@ def check(context: LintContext) -> Iterator[Problem]:
                     f"assigns it {assigned}",
                     project,
                     service.name,
+                    related=set_here(fixed[0].setting),
                 )
             for binding in fixed:
                 start, end = binding.host_range or (0, -1)
@@ -112,4 +113,5 @@ def check(context: LintContext) -> Iterator[Problem]:
                             f"assigns {port} to {owners[port]}",
                             project,
                             service.name,
+                            related=set_here(binding.setting),
                         )
