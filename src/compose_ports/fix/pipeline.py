@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
+from compose_ports.compose.files import FileCache
 from compose_ports.compose.loading import LoadOptions, absolute_path
 from compose_ports.compose.workspace import (
     Workspace,
@@ -38,7 +39,7 @@ from compose_ports.rules.actions import (
     RenameHostPort,
     ReplaceEarlierPorts,
 )
-from compose_ports.rules.base import FIX_COMMAND, REMAP_COMMAND
+from compose_ports.rules.base import FIX_COMMAND, REMAP_COMMAND, Problem, Rule
 
 
 class FixRequest(NamedTuple):
@@ -75,89 +76,7 @@ def run(
     error_line: Callable[[Diagnostic], str] = str,
 ) -> FixOutcome:
     """The whole fix. `shown` writes a path as the user sees it, `error_line` a read error."""
-    errors: list[str] = []
-    notes: list[str] = []
-    outcome = FixOutcome(errors, notes, {}, [], [], False)
-    options = request.options
-    cwd = Path(options.cwd)
-    targets = [absolute_path(cwd, e) for e in options.env_files]
-    # A target that does not exist yet is created; Compose would refuse to read it.
-    existing = tuple(str(t) for t in targets if t.exists())
-    # The env files the new variables go to are inputs too: checked before anything is read.
-    start = readers.repository_start(request.paths, options.files, options.cwd)
-    for target in targets:
-        reason = envfile.check_env_target(target, readers.git_root(start))
-        if reason is not None:
-            errors.append(f"{shown(str(target))}: {reason}")
-    if errors:
-        return outcome
-    options = replace(options, env_files=existing)
-    workspace = load_workspace(request.paths, options, request.config_file, keep_text=True)
-    notes.extend(f"note: {shown(n.file or '')}: {n.message}" for n in workspace.notes)
-    reads = [error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
-    errors.extend(dict.fromkeys(reads))
-    if request.host is not None and not any(h == request.host for _, h in workspace.hosts()):
-        from compose_ports.didyoumean import near
-
-        hint = near(request.host, [h for _, h in workspace.hosts()])
-        errors.append(f"no hosts: group named {request.host!r} in the config{hint}")
-    root = readers.repository(request.paths, options.files, workspace, options.cwd)
-    if errors:
-        return outcome  # all or nothing: no input may be unreadable
-    original = workspace.cache
-    assert original is not None
-
-    texts: dict[str, str] = {}
-    variables: dict[str, str] = {}
-    variable_files: dict[str, set[str]] = {}
-    unresolved = False
-    refused: list[str] = []  # files left alone, one line each: exit 2, the others still fixed
-    for _ in range(_ROUNDS):
-        result = _round(request, workspace, options, root, shown)
-        notes.extend(n for n in result.notes if n not in notes)
-        refused.extend(r for r in result.refused if r not in refused)
-        if result.errors:
-            errors.extend(refused + result.errors)
-            return outcome
-        unresolved = result.plan.unresolved
-        if not result.plan.texts:
-            break
-        texts.update(result.plan.texts)
-        variables.update(result.plan.variables)
-        for name, files in result.plan.variable_files.items():
-            variable_files.setdefault(name, set()).update(files)
-        if not result.remapped:
-            break  # names and quotes make no new finding: nothing more to do
-        workspace = load_workspace(
-            request.paths, options, request.config_file, cache=original.replaced(texts)
-        )
-    planned = {f: (original.text(f), t) for f, t in sorted(texts.items())}
-    errors.extend(refused)
-    if not request.write:
-        return outcome._replace(planned=planned, unresolved=unresolved)
-
-    written: list[str] = []
-    for file, (_, new) in planned.items():
-        data = original.read(file)
-        try:
-            write.write_atomic(Path(file), encode_like(new, data), data, root)
-        except ComposePortsError as exc:
-            errors.append(f"{shown(file)}: {exc.message}")
-            continue
-        written.append(file)
-    done = set(written)
-    # Only the variables of files really rewritten go to the env files.
-    chosen = {n: v for n, v in variables.items() if variable_files.get(n, set()) & done}
-    env_added = []
-    for target in targets:
-        try:
-            added = envfile.append_env(target, chosen, repository=root)
-        except ComposePortsError as exc:
-            errors.append(f"{shown(str(target))}: {exc.message}")
-            continue
-        if added:
-            env_added.append((str(target), added))
-    return FixOutcome(errors, notes, planned, written, env_added, unresolved)
+    return _Fix(request, shown, error_line).run()
 
 
 class _Round(NamedTuple):
@@ -168,6 +87,144 @@ class _Round(NamedTuple):
     remapped: bool  # the round tagged or moved ports: its result may hold new findings
 
 
+class _Fix:
+    """One run of the pipeline, one method per step of the module docstring."""
+
+    def __init__(
+        self,
+        request: FixRequest,
+        shown: Callable[[str], str],
+        error_line: Callable[[Diagnostic], str],
+    ) -> None:
+        self.request = request
+        self.shown = shown
+        self.error_line = error_line
+        self.errors: list[str] = []
+        self.notes: list[str] = []
+        cwd = Path(request.options.cwd)
+        self.targets = [absolute_path(cwd, e) for e in request.options.env_files]
+        # A target that does not exist yet is created; Compose would refuse to read it.
+        existing = tuple(str(t) for t in self.targets if t.exists())
+        self.options = replace(request.options, env_files=existing)
+
+    def run(self) -> FixOutcome:
+        outcome = FixOutcome(self.errors, self.notes, {}, [], [], False)
+        self.check_targets()
+        if self.errors:
+            return outcome
+        workspace, root = self.read()
+        if self.errors:
+            return outcome  # all or nothing: no input may be unreadable
+        rounds = self.rounds(workspace, root)
+        if rounds is None:
+            return outcome
+        planned, variables, variable_files, unresolved = rounds
+        if not self.request.write:
+            return outcome._replace(planned=planned, unresolved=unresolved)
+        original = workspace.cache
+        assert original is not None
+        written = self.write(planned, original, root)
+        env_added = self.append_variables(variables, variable_files, set(written), root)
+        return FixOutcome(self.errors, self.notes, planned, written, env_added, unresolved)
+
+    def check_targets(self) -> None:
+        """The env files the new variables go to are inputs too: checked before anything is
+        read."""
+        request = self.request
+        start = readers.repository_start(request.paths, request.options.files, self.options.cwd)
+        for target in self.targets:
+            reason = envfile.check_env_target(target, readers.git_root(start))
+            if reason is not None:
+                self.errors.append(f"{self.shown(str(target))}: {reason}")
+
+    def read(self) -> tuple[Workspace, Path]:
+        request, options = self.request, self.options
+        workspace = load_workspace(request.paths, options, request.config_file, keep_text=True)
+        self.notes.extend(f"note: {self.shown(n.file or '')}: {n.message}" for n in workspace.notes)
+        reads = [self.error_line(d) for d in all_diagnostics(workspace) if d.kind == "read"]
+        self.errors.extend(dict.fromkeys(reads))
+        hosts = [h for _, h in workspace.hosts()]
+        # A config that does not read has no hosts: its own error already says why.
+        if request.host is not None and request.host not in hosts and not reads:
+            from compose_ports.didyoumean import near
+
+            hint = near(request.host, hosts)
+            self.errors.append(f"no hosts: group named {request.host!r} in the config{hint}")
+        root = readers.repository(request.paths, options.files, workspace, options.cwd)
+        return workspace, root
+
+    def rounds(
+        self, workspace: Workspace, root: Path
+    ) -> tuple[dict[str, tuple[str, str]], dict[str, str], dict[str, set[str]], bool] | None:
+        """Lint, plan and prove until nothing changes; None when a round stops the run."""
+        original = workspace.cache
+        assert original is not None
+        texts: dict[str, str] = {}
+        variables: dict[str, str] = {}
+        variable_files: dict[str, set[str]] = {}
+        unresolved = False
+        refused: list[str] = []  # files left alone, one line each: exit 2, the others fixed
+        for _ in range(_ROUNDS):
+            result = _round(self.request, workspace, self.options, root, self.shown)
+            self.notes.extend(n for n in result.notes if n not in self.notes)
+            refused.extend(r for r in result.refused if r not in refused)
+            if result.errors:
+                self.errors.extend(refused + result.errors)
+                return None
+            unresolved = result.plan.unresolved
+            if not result.plan.texts:
+                break
+            texts.update(result.plan.texts)
+            variables.update(result.plan.variables)
+            for name, files in result.plan.variable_files.items():
+                variable_files.setdefault(name, set()).update(files)
+            if not result.remapped:
+                break  # names and quotes make no new finding: nothing more to do
+            workspace = load_workspace(
+                self.request.paths,
+                self.options,
+                self.request.config_file,
+                cache=original.replaced(texts),
+            )
+        self.errors.extend(refused)
+        planned = {f: (original.text(f), t) for f, t in sorted(texts.items())}
+        return planned, variables, variable_files, unresolved
+
+    def write(
+        self, planned: dict[str, tuple[str, str]], original: FileCache, root: Path
+    ) -> list[str]:
+        written: list[str] = []
+        for file, (_, new) in planned.items():
+            data = original.read(file)
+            try:
+                write.write_atomic(Path(file), encode_like(new, data), data, root)
+            except ComposePortsError as exc:
+                self.errors.append(f"{self.shown(file)}: {exc.message}")
+                continue
+            written.append(file)
+        return written
+
+    def append_variables(
+        self,
+        variables: dict[str, str],
+        variable_files: dict[str, set[str]],
+        done: set[str],
+        root: Path,
+    ) -> list[tuple[str, list[str]]]:
+        # Only the variables of files really rewritten go to the env files.
+        chosen = {n: v for n, v in variables.items() if variable_files.get(n, set()) & done}
+        env_added = []
+        for target in self.targets:
+            try:
+                added = envfile.append_env(target, chosen, repository=root)
+            except ComposePortsError as exc:
+                self.errors.append(f"{self.shown(str(target))}: {exc.message}")
+                continue
+            if added:
+                env_added.append((str(target), added))
+        return env_added
+
+
 def _round(
     request: FixRequest,
     workspace: Workspace,
@@ -176,53 +233,22 @@ def _round(
     shown: Callable[[str], str],
 ) -> _Round:
     """One pass of lint, plan and proof over the texts as they are now."""
-    notes: list[str] = []
-    refused_lines: list[str] = []
-    errors: list[str] = []
     cache = workspace.cache
     assert cache is not None
     # A trigger file limits the fixes to the findings that involve it, as lint reports them,
     # and plain fixes to the files given (pre-commit); `--remap` edits the override files its
-    # findings need.
-    # An env file given stands for the compose files of the stacks that read it: those are
-    # fixed, never the env file.
+    # findings need. An env file given stands for the compose files of the stacks that read
+    # it: those are fixed, never the env file.
     given = trigger_files(workspace, request.paths, options.cwd)
-    commands = {FIX_COMMAND, REMAP_COMMAND} if request.remap else {FIX_COMMAND}
-    rules = [
-        r
-        for r in RULES
-        if r.FIX is not None
-        and r.FIX.command in commands
-        and (request.rules is None or r.CODE in request.rules)
-    ]
-    found = lint(workspace, rules, triggers=given or None, fixes=True)
-    actions = [
-        action
-        for rule, problem in found.fixes
-        for action in rule.fix(problem)  # type: ignore[attr-defined]
-    ]
-    if request.host is not None:
-        actions = [
-            a
-            for a in actions
-            if not isinstance(a, (MoveHostPort, ReplaceEarlierPorts))
-            or _on_host(workspace, a.project, request.host)
-        ]
-    for _, problem in found.unfixed:
-        if problem.not_fixed is not None and problem.source is not None:
-            src = problem.source
-            notes.append(f"{src.file}:{src.line}:{src.column}: left as it is: {problem.not_fixed}")
+    found = lint(workspace, _fixing_rules(request), triggers=given or None, fixes=True)
+    actions = _actions(request, workspace, found.fixes)
+    notes = _left_alone(found.unfixed)
     run_readers = readers.run_readers(workspace, options, request.paths)
     candidates = _candidate_files(actions)
     everyone = run_readers + readers.other_readers(
         candidates, run_readers, root, dict(options.environ), _config_path(request), cache
     )
-    refused: set[str] = set()
-    for file in sorted(candidates):
-        reason = write.refusal(Path(file), root)
-        if reason is not None:
-            refused.add(file)
-            refused_lines.append(f"{shown(file)}: {reason}")
+    refused = {f: r for f in sorted(candidates) if (r := write.refusal(Path(f), root))}
     only = {str(g) for g in given} or None
 
     def editable(file: str) -> bool:
@@ -231,20 +257,8 @@ def _round(
     def remap_editable(file: str) -> bool:
         return file not in refused
 
-    remap_plan = None
-    if request.remap:
-        in_use: set[int] = set()
-        if request.live:
-            from compose_ports.live.sockets import ports_in_use
-
-            in_use = ports_in_use()
-        remap_plan = remap.plan(
-            workspace,
-            [a for a in actions if isinstance(a, ReplaceEarlierPorts)],
-            [a for a in actions if isinstance(a, MoveHostPort)],
-            readers.by_file(everyone),
-            in_use,
-        )
+    remap_plan = _remap_plan(request, workspace, actions, everyone)
+    if remap_plan is not None:
         notes.extend(remap_plan.unresolved)
     fix_plan = planning.plan(
         workspace,
@@ -259,6 +273,7 @@ def _round(
     notes.extend(fix_plan.notes)
     if remap_plan is not None and remap_plan.unresolved:
         fix_plan = fix_plan._replace(unresolved=True)
+    errors = []
     if fix_plan.texts:
         disagreement = proof.prove(everyone, fix_plan.texts, cache, fix_plan.expected)
         if disagreement is not None:
@@ -268,7 +283,65 @@ def _round(
                 f"{disagreement}"
             )
     remapped = bool(fix_plan.expected.dropped or fix_plan.expected.moved)
+    refused_lines = [f"{shown(f)}: {reason}" for f, reason in refused.items()]
     return _Round(fix_plan, notes, refused_lines, errors, remapped)
+
+
+def _fixing_rules(request: FixRequest) -> list[Rule]:
+    commands = {FIX_COMMAND, REMAP_COMMAND} if request.remap else {FIX_COMMAND}
+    return [
+        r
+        for r in RULES
+        if r.FIX is not None
+        and r.FIX.command in commands
+        and (request.rules is None or r.CODE in request.rules)
+    ]
+
+
+def _actions(
+    request: FixRequest, workspace: Workspace, fixes: Sequence[tuple[Rule, Problem]]
+) -> list[Action]:
+    """What the kept findings' rules ask; with `--host`, remaps only on that machine."""
+    actions = [action for rule, problem in fixes for action in rule.fix(problem)]  # type: ignore[attr-defined]
+    if request.host is None:
+        return actions
+    return [
+        a
+        for a in actions
+        if not isinstance(a, (MoveHostPort, ReplaceEarlierPorts))
+        or _on_host(workspace, a.project, request.host)
+    ]
+
+
+def _left_alone(unfixed: Sequence[tuple[Rule, Problem]]) -> list[str]:
+    notes = []
+    for _, problem in unfixed:
+        if problem.not_fixed is not None and problem.source is not None:
+            src = problem.source
+            notes.append(f"{src.file}:{src.line}:{src.column}: left as it is: {problem.not_fixed}")
+    return notes
+
+
+def _remap_plan(
+    request: FixRequest,
+    workspace: Workspace,
+    actions: Sequence[Action],
+    everyone: list[readers.Reader],
+) -> remap.RemapPlan | None:
+    if not request.remap:
+        return None
+    in_use: set[int] = set()
+    if request.live:
+        from compose_ports.live.sockets import ports_in_use
+
+        in_use = ports_in_use()
+    return remap.plan(
+        workspace,
+        [a for a in actions if isinstance(a, ReplaceEarlierPorts)],
+        [a for a in actions if isinstance(a, MoveHostPort)],
+        readers.by_file(everyone),
+        in_use,
+    )
 
 
 def _candidate_files(actions: Sequence[Action]) -> set[str]:
