@@ -200,11 +200,30 @@ def parse_config(raw: dict[str, Any], path: Path, content: bytes | None = None) 
         str(name): tuple(Path(_norm(base / str(f))) for f in files or [])
         for name, files in (raw.get("stacks") or {}).items()
     }
-    hosts = {
-        str(name): tuple(str(s) for s in members or [])
-        for name, members in (raw.get("hosts") or {}).items()
+    registry = raw.get("registry") or {}
+    env = raw.get("env") or {}
+    environments = {
+        str(name): Environment(str(name), int(spec.get("offset") or 0), spec.get("file"))
+        for name, spec in (env.get("environments") or {}).items()
     }
-    for host, members in (raw.get("hosts") or {}).items():
+    return Config(
+        path=path,
+        stacks=stacks,
+        hosts=_hosts(raw.get("hosts") or {}, stacks, path),
+        ranges=_ranges(raw.get("ranges") or {}, path),
+        registry_hosts=tuple(str(h) for h in registry.get("hosts") or []),
+        registry_ports={str(k): int(v) for k, v in (registry.get("ports") or {}).items()},
+        rules=dict(raw.get("rules") or {}),
+        variable=str(env.get("variable") or DEFAULT_VARIABLE),
+        environments=environments,
+    )
+
+
+def _hosts(
+    raw: dict[str, Any], stacks: dict[str, tuple[Path, ...]], path: Path
+) -> dict[str, tuple[str, ...]]:
+    """Each `hosts:` group's stacks, every one of them a stack the config defines."""
+    for host, members in raw.items():
         for member in members or []:
             if str(member) not in stacks:
                 from compose_ports.didyoumean import near
@@ -213,8 +232,12 @@ def parse_config(raw: dict[str, Any], path: Path, content: bytes | None = None) 
                 raise _fail(
                     path, member, members, None, f"host {host!r}: unknown stack {member!r}{hint}"
                 )
+    return {str(name): tuple(str(s) for s in members or []) for name, members in raw.items()}
+
+
+def _ranges(raw: dict[str, Any], path: Path) -> tuple[PortRange, ...]:
     ranges = []
-    for name, spec in (raw.get("ranges") or {}).items():
+    for name, spec in raw.items():
         bounds = parse_port_range(spec.get("ports"))
         if bounds is None:
             raise _fail(path, spec.get("ports"), spec, "ports", f"ranges.{name}: bad port range")
@@ -227,23 +250,7 @@ def parse_config(raw: dict[str, Any], path: Path, content: bytes | None = None) 
                 tuple(str(s) for s in spec.get("images") or []),
             )
         )
-    registry = raw.get("registry") or {}
-    env = raw.get("env") or {}
-    environments = {
-        str(name): Environment(str(name), int(spec.get("offset") or 0), spec.get("file"))
-        for name, spec in (env.get("environments") or {}).items()
-    }
-    return Config(
-        path=path,
-        stacks=stacks,
-        hosts=hosts,
-        ranges=tuple(ranges),
-        registry_hosts=tuple(str(h) for h in registry.get("hosts") or []),
-        registry_ports={str(k): int(v) for k, v in (registry.get("ports") or {}).items()},
-        rules=dict(raw.get("rules") or {}),
-        variable=str(env.get("variable") or DEFAULT_VARIABLE),
-        environments=environments,
-    )
+    return tuple(ranges)
 
 
 def _norm(path: Path) -> str:
