@@ -73,67 +73,119 @@ def load_workspace(
     cwd = Path(options.cwd)
     cache = cache or FileCache(keep_text=keep_text)
     override = absolute_path(cwd, config_file) if config_file else None
-    errors: list[ComposePortsError] = []
     if override is not None:
         try:
             find_config(cwd, override)
         except ComposePortsError as exc:
             return Workspace((), {}, (exc,))
     if options.files or (not paths and _compose_env_file(options)):
-        # `-f` (or COMPOSE_FILE): exactly that one stack, with Compose's own meaning.
-        try:
-            config = find_config(cwd, override)
-        except ComposePortsError as exc:
-            config, errors = None, [exc]
-        project = load_project(options, cache=cache)
-        stack = _declared_name(config, project.files)
-        if stack:
-            project = replace(project, stack=stack)
-        return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
-    specs: list[discovery.StackSpec] = []
-    notes: list[ComposePortsError] = []
-    env_triggers: dict[str, tuple[str, ...]] = {}
-    loaded: dict[tuple[str | None, tuple[Path, ...]], Project] = {}
-    explicit = _explicit_env_files(options)
+        return _one_stack(options, cwd, override, cache)
+    found = _Found()
     for given in paths or ["."]:
-        path = absolute_path(cwd, given)
-        try:
-            info = os.stat(path)
-        except OSError:
-            errors.append(ComposePortsError("no such file or directory", given))
-            continue
-        try:
-            if stat.S_ISDIR(info.st_mode):
-                files = discovery.scan(path, errors, notes)
-                if not files:
-                    errors.append(ComposePortsError("no compose files found", given))
-                specs += discovery.stacks_for(files, override)
-            elif discovery.is_env_file(path) or os.path.realpath(path) in explicit:
-                found = _env_readers(path, options, override, cache, loaded, explicit)
-                env_triggers[str(path)] = found.files
-                specs += found.specs
-            elif stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode):
-                # A named file: its size is judged when it is read, with the stack it is in.
-                specs += discovery.stacks_of_trigger(path, override, notes)
-            else:
-                errors.append(ComposePortsError(NOT_REGULAR, given))
-        except ComposePortsError as exc:
-            errors.append(exc)
-    projects: list[Project] = []
-    configs: dict[str, Config | None] = {}
-    seen: set[tuple[str | None, tuple[Path, ...]]] = set()
+        _find(given, absolute_path(cwd, given), options, override, cache, found)
+    projects, configs = _load_stacks(_unique(found.specs), options, found.loaded, cache)
+    unique_notes = {str(n): n for n in found.notes}
+    return Workspace(
+        tuple(projects),
+        configs,
+        tuple(found.errors),
+        cache,
+        tuple(unique_notes.values()),
+        MappingProxyType(found.env_triggers),
+    )
+
+
+def _one_stack(
+    options: LoadOptions, cwd: Path, override: Path | None, cache: FileCache
+) -> Workspace:
+    """`-f` (or COMPOSE_FILE): exactly that one stack, with Compose's own meaning."""
+    errors: list[ComposePortsError] = []
+    try:
+        config = find_config(cwd, override)
+    except ComposePortsError as exc:
+        config, errors = None, [exc]
+    project = load_project(options, cache=cache)
+    stack = _declared_name(config, project.files)
+    if stack:
+        project = replace(project, stack=stack)
+    return Workspace((project,), {project_key(project): config}, tuple(errors), cache)
+
+
+_StackKey = tuple[str | None, tuple[Path, ...]]
+
+
+class _Found:
+    """What the PATH arguments stand for, gathered before any stack is loaded."""
+
+    def __init__(self) -> None:
+        self.specs: list[discovery.StackSpec] = []
+        self.errors: list[ComposePortsError] = []
+        self.notes: list[ComposePortsError] = []
+        self.env_triggers: dict[str, tuple[str, ...]] = {}
+        # Stacks loaded early, to know which read a given env file: not loaded twice.
+        self.loaded: dict[_StackKey, Project] = {}
+
+
+def _find(
+    given: str,
+    path: Path,
+    options: LoadOptions,
+    override: Path | None,
+    cache: FileCache,
+    found: _Found,
+) -> None:
+    """The stacks one PATH argument stands for: a directory's, an env file's readers, or the
+    stack a compose file belongs to."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        found.errors.append(ComposePortsError("no such file or directory", given))
+        return
+    explicit = _explicit_env_files(options)
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            files = discovery.scan(path, found.errors, found.notes)
+            if not files:
+                found.errors.append(ComposePortsError("no compose files found", given))
+            found.specs += discovery.stacks_for(files, override)
+        elif discovery.is_env_file(path) or os.path.realpath(path) in explicit:
+            readers = _env_readers(path, options, override, cache, found.loaded, explicit)
+            found.env_triggers[str(path)] = readers.files
+            found.specs += readers.specs
+        elif stat.S_ISREG(info.st_mode) or stat.S_ISFIFO(info.st_mode):
+            # A named file: its size is judged when it is read, with the stack it is in.
+            found.specs += discovery.stacks_of_trigger(path, override, found.notes)
+        else:
+            found.errors.append(ComposePortsError(NOT_REGULAR, given))
+    except ComposePortsError as exc:
+        found.errors.append(exc)
+
+
+def _unique(specs: list[discovery.StackSpec]) -> list[discovery.StackSpec]:
+    seen: set[_StackKey] = set()
     unique_specs = []
     for spec in specs:
         if (spec.name, spec.files) not in seen:
             seen.add((spec.name, spec.files))
             unique_specs.append(spec)
+    return unique_specs
+
+
+def _load_stacks(
+    specs: list[discovery.StackSpec],
+    options: LoadOptions,
+    loaded: dict[_StackKey, Project],
+    cache: FileCache,
+) -> tuple[list[Project], dict[str, Config | None]]:
     # A parsed file is kept only while a stack still to be loaded reads it: a monorepo's
     # parsed trees would otherwise all be alive at once (the texts stay, for `fix`).
     readers: dict[str, int] = {}
-    for spec in unique_specs:
+    for spec in specs:
         for file in spec.files:
             readers[str(file)] = readers.get(str(file), 0) + 1
-    for spec in unique_specs:
+    projects: list[Project] = []
+    configs: dict[str, Config | None] = {}
+    for spec in specs:
         project = loaded.get((spec.name, spec.files)) or load_project(
             replace(options, files=tuple(map(str, spec.files))), stack=spec.name, cache=cache
         )
@@ -143,15 +195,7 @@ def load_workspace(
                 cache.forget(name)
         projects.append(project)
         configs[project_key(project)] = spec.config
-    unique_notes = {str(n): n for n in notes}
-    return Workspace(
-        tuple(projects),
-        configs,
-        tuple(errors),
-        cache,
-        tuple(unique_notes.values()),
-        MappingProxyType(env_triggers),
-    )
+    return projects, configs
 
 
 def trigger_files(workspace: Workspace, paths: Sequence[str], cwd: str) -> list[Path]:
