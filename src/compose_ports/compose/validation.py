@@ -46,7 +46,18 @@ def _reasons(
         if "environment" in service and service["environment"] is None:
             # compose-spec schema: list_or_dict, and null is neither.
             yield f"validating {file}: services.{name}.environment must be a mapping"
-    configs = model.get("configs")
+    yield from _configs_without_source(model.get("configs"))
+    yield from _undefined_dependencies(services, every)
+    yield from _undefined_references(model, services)
+    cycle = _dependency_cycle(services)
+    if cycle:
+        yield "dependency cycle detected: " + " -> ".join(cycle)
+    for service in services.values():
+        yield from _missing_env_files(service.get("env_file"), directory, own)
+    yield from _shared_container_names(services)
+
+
+def _configs_without_source(configs: Any) -> Iterator[str]:
     for name, spec in (configs if isinstance(configs, Mapping) else {}).items():
         sources = ("file", "environment", "content")
         if (
@@ -55,7 +66,12 @@ def _reasons(
             and not any(f in spec for f in sources)
         ):
             yield f"configs.{name}: one of file|environment|content must be set"
-    yield from _undefined_dependencies(services, every)
+
+
+def _undefined_references(
+    model: Mapping[str, Any], services: Mapping[str, Mapping[str, Any]]
+) -> Iterator[str]:
+    """A service's secret or config that the project does not declare."""
     for kind, singular in (("secrets", "secret"), ("configs", "config")):
         declared = model.get(kind)
         defined: Mapping[str, Any] = declared if isinstance(declared, Mapping) else {}
@@ -67,11 +83,9 @@ def _reasons(
                         f'service "{name}" refers to undefined {singular} {source}: '
                         "invalid compose project"
                     )
-    cycle = _dependency_cycle(services)
-    if cycle:
-        yield "dependency cycle detected: " + " -> ".join(cycle)
-    for service in services.values():
-        yield from _missing_env_files(service.get("env_file"), directory, own)
+
+
+def _shared_container_names(services: Mapping[str, Mapping[str, Any]]) -> Iterator[str]:
     owners: dict[str, str] = {}
     for name, service in services.items():
         container = service.get("container_name")
