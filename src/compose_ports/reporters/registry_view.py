@@ -14,7 +14,7 @@ project name). A stack on two hosts appears under both, because its ports take r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from compose_ports import hostmap, policy
@@ -173,6 +173,9 @@ class _Key:
     index: int  # the binding's place in the group's list of entries
 
 
+_Entry = tuple[Project, Service, PortBinding]
+
+
 def _group(
     context: LintContext,
     title: str,
@@ -181,27 +184,13 @@ def _group(
     projects: list[Project],
 ) -> HostGroup:
     ranges = config.ranges if config is not None else ()
-    entries: list[tuple[Project, Service, PortBinding]] = [
+    entries: list[_Entry] = [
         (project, service, binding)
         for project in projects
         for service in project.active_services
         for binding in service.ports
     ]
-    # The map of what the engine publishes, started in its order (hostmap.build); each claim
-    # keyed by its row.
-    places = {
-        (id(project), binding.source, binding.spec.target, binding.spec.protocol): index
-        for index, (project, _, binding) in enumerate(entries)
-    }
-
-    def row(project: Project, _: Service, binding: PortBinding) -> _Key:
-        spec = binding.spec
-        return _Key(places[id(project), binding.source, spec.target, spec.protocol])
-
-    host_map = hostmap.build(projects, row)
-    conflicts: dict[int, Conflict] = {
-        _index(conflict.claim): conflict for conflict in host_map.conflicts(PEERS)
-    }
+    conflicts = _conflicts(projects, entries)
     # The registry speaks for its hosts (for every stack when it names none), as CP204 does.
     registry = config is not None and (
         not config.registry_hosts or (host is not None and host in config.registry_hosts)
@@ -210,45 +199,21 @@ def _group(
     drifting = _drifting(entries, config) if registry else set()
     table: list[tuple[_SortKey, Row]] = []
     for index, (project, service, binding) in enumerate(entries):
-        host_range = binding.host_range
-        spec = binding.spec
-        published = spec.published
-        if spec.count > 1:
-            # One entry for the run Compose expands a range-to-range mapping into: the registry
-            # shows it as the range it was written as, not as thousands of rows.
-            published = f"{host_range[0]}-{host_range[1]}" if host_range else None
         conflict = conflicts.get(index)
+        host_range = binding.host_range
         own_range = policy.display_category(context.config(project), service.name, service.image)
         own = own_range.name if own_range is not None else None
-        table.append(
-            (
-                _sort_key(binding, project),
-                Row(
-                    published=published,
-                    start=host_range[0] if host_range else None,
-                    end=host_range[1] if host_range else None,
-                    protocol=spec.protocol,
-                    host_ip=spec.host_ip,
-                    service=binding.service,
-                    stack=project.stack,
-                    project=project.name,
-                    container_port=spec.target,
-                    container_end=spec.target + spec.count - 1,
-                    category=_category(ranges, host_range, own),
-                    service_category=own,
-                    variable=binding.variable,
-                    file=binding.source.file,
-                    line=binding.source.line,
-                    column=binding.source.column,
-                    peers=_peers(entries, conflict) if conflict else (),
-                    others=conflict.others - len(conflict.first) if conflict else 0,
-                    registered=policy.registered(config, service.name),
-                    outside=_outside(context, project, service, host_range),
-                    drift=(id(project), service.name) in drifting,
-                    registered_to=_owner(owners, host_range, service.name),
-                ),
-            )
+        row = _row(project, binding, _category(ranges, host_range, own), own)
+        row = replace(
+            row,
+            peers=_peers(entries, conflict) if conflict else (),
+            others=conflict.others - len(conflict.first) if conflict else 0,
+            registered=policy.registered(config, service.name),
+            outside=_outside(context, project, service, host_range),
+            drift=(id(project), service.name) in drifting,
+            registered_to=_owner(owners, host_range, service.name),
         )
+        table.append((_sort_key(binding, project), row))
     table.sort(key=lambda item: item[0])
     return HostGroup(
         title=title,
@@ -257,6 +222,51 @@ def _group(
         members=tuple(Member(p.name, p.stack, p.directory, p.files) for p in projects),
         ranges=tuple(Band(r.name, r.start, r.end) for r in ranges),
         rows=tuple(row for _, row in table),
+    )
+
+
+def _conflicts(projects: list[Project], entries: list[_Entry]) -> dict[int, Conflict]:
+    """The conflicts of the group's host map, by entry: the map of what the engine publishes,
+    started in its order (hostmap.build), each claim keyed by its entry."""
+    places = {
+        (id(project), binding.source, binding.spec.target, binding.spec.protocol): index
+        for index, (project, _, binding) in enumerate(entries)
+    }
+
+    def key(project: Project, _: Service, binding: PortBinding) -> _Key:
+        spec = binding.spec
+        return _Key(places[id(project), binding.source, spec.target, spec.protocol])
+
+    host_map = hostmap.build(projects, key)
+    return {_index(conflict.claim): conflict for conflict in host_map.conflicts(PEERS)}
+
+
+def _row(project: Project, binding: PortBinding, category: str | None, own: str | None) -> Row:
+    """The binding's row as the file declares it; the policy's marks are added by the caller."""
+    host_range = binding.host_range
+    spec = binding.spec
+    published = spec.published
+    if spec.count > 1:
+        # One entry for the run Compose expands a range-to-range mapping into: the registry
+        # shows it as the range it was written as, not as thousands of rows.
+        published = f"{host_range[0]}-{host_range[1]}" if host_range else None
+    return Row(
+        published=published,
+        start=host_range[0] if host_range else None,
+        end=host_range[1] if host_range else None,
+        protocol=spec.protocol,
+        host_ip=spec.host_ip,
+        service=binding.service,
+        stack=project.stack,
+        project=project.name,
+        container_port=spec.target,
+        container_end=spec.target + spec.count - 1,
+        category=category,
+        service_category=own,
+        variable=binding.variable,
+        file=binding.source.file,
+        line=binding.source.line,
+        column=binding.source.column,
     )
 
 
