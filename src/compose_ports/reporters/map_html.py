@@ -574,81 +574,13 @@ CSS_VARIABLES = (
     f":root {{ color-scheme: light; --red: {RED}; --stray: {STRAY}; --ink: {INK}; "
     f"--muted: {MUTED}; --label: {FONT}px; }}"
 )
-CSS = """
-* { box-sizing: border-box; }
-body { margin: 0; background: #f8fafc; color: var(--ink);
-  font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; }
-main { max-width: 1340px; margin: 0 auto; padding: 24px 20px 48px; }
-h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
-.lead { color: var(--muted); margin: 0 0 14px; }
-nav { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 20px; }
-nav a { text-decoration: none; color: var(--ink); background: #fff; border: 1px solid #e2e8f0;
-  border-radius: 999px; padding: 3px 12px; font-size: 13px; }
-nav a.bad { border-color: var(--red); color: var(--red); font-weight: 600; }
-.group { background: #fff; border: 1px solid #e2e8f0; border-radius: 10px;
-  padding: 18px 20px 20px; margin: 0 0 24px; box-shadow: 0 1px 2px rgba(15, 23, 42, .05); }
-h2 { font-size: 20px; margin: 0 0 6px; display: flex; align-items: baseline; gap: 10px;
-  flex-wrap: wrap; }
-h3 { font-size: 17px; margin: 28px 0 12px; color: var(--muted); }
-.kind { font-size: 11px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted);
-  font-weight: 600; }
-.count { font-size: 13px; color: var(--muted); font-weight: 400; }
-.badge { font-size: 12px; border-radius: 999px; padding: 1px 10px; font-weight: 600; }
-.badge.bad { background: var(--red); color: #fff; }
-.badge.ok { background: #dcfce7; color: #166534; }
-.badge.stray { background: #fef3c7; color: var(--stray); }
-.members { margin: 0 0 12px; color: var(--muted); font-size: 13px; }
-.member { display: inline-block; background: #f1f5f9; color: var(--ink); border-radius: 6px;
-  padding: 1px 8px; margin-right: 6px; font-weight: 600; }
-.policy { margin-left: 6px; }
-figure.picture { margin: 0; overflow-x: auto; }
-svg.portmap { display: block; max-width: 100%; height: auto; }
-svg .label { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: var(--label); }
-svg .ticklabel { font: 10px "DejaVu Sans Mono", Menlo, Consolas, monospace; fill: var(--muted); }
-svg .bandname { font: 600 11px system-ui, "DejaVu Sans", sans-serif; }
-svg .caption { font: italic 11px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
-svg .tick { stroke: #94a3b8; stroke-width: 1; }
-svg .cut { stroke: #cbd5e1; stroke-width: 1; stroke-dasharray: 3 3; }
-svg a:hover .label { text-decoration: underline; }
-figcaption { color: var(--muted); font-size: 12px; margin-top: 4px; }
-.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 6px 18px; padding: 0;
-  margin: 10px 0 14px; font-size: 13px; }
-.legend li { display: flex; align-items: center; gap: 6px; }
-.swatch { width: 14px; height: 14px; border-radius: 3px; background: var(--c);
-  display: inline-block; }
-table.bindings { width: 100%; border-collapse: collapse; font-size: 13px; }
-.bindings th { text-align: left; font-size: 11px; text-transform: uppercase; letter-spacing: .05em;
-  color: var(--muted); border-bottom: 2px solid #e2e8f0; padding: 6px 7px; white-space: nowrap; }
-.bindings td { padding: 5px 7px; border-bottom: 1px solid #f1f5f9; vertical-align: top;
-  white-space: nowrap; }
-.bindings td.source, .bindings td.conflict-cell { white-space: normal; }
-.bindings tbody tr:nth-child(even) { background: #fafbfc; }
-.bindings td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.bindings td.port { font-weight: 700; }
-.bindings td.service { font-weight: 600; }
-.bindings td.conflict-cell { min-width: 150px; }
-.bindings td.source code { font-size: 11px; }
-.bindings td.source span { white-space: nowrap; }
-.bindings th.num { text-align: right; }
-.claims { display: block; font-size: 11px; color: var(--muted); white-space: nowrap; }
-.scroll { overflow-x: auto; }
-.bindings code { font: 12px "DejaVu Sans Mono", Menlo, Consolas, monospace; color: #334155; }
-.bindings tr.conflict, .bindings tbody tr.conflict:nth-child(even) { background: #fef2f2; }
-.bindings tr.conflict td:first-child { box-shadow: inset 3px 0 0 var(--red); }
-.bindings tr.conflict td.port, .bindings td.conflict-cell .clash { color: var(--red);
-  font-weight: 700; }
-.bindings tr.stray td.port, .bindings td.conflict-cell .stray { color: var(--stray);
-  font-weight: 600; }
-.bindings tr.stray td.port { font-style: italic; }
-.swatch.warn { clip-path: polygon(50% 0, 100% 100%, 0 100%); border-radius: 0; }
-.ring { width: 12px; height: 12px; border-radius: 50%; border: 2px solid var(--c);
-  display: inline-block; }
-.bindings tr:target { outline: 2px solid #2563eb; outline-offset: -2px; }
-.chip { display: inline-block; border-radius: 4px; padding: 0 6px; font-size: 12px;
-  font-weight: 600; color: var(--c); background: color-mix(in srgb, var(--c) 14%, white); }
-.none { color: #cbd5e1; }
-footer { color: var(--muted); font-size: 12px; text-align: center; }
-"""
+
+
+def _stylesheet() -> str:
+    # A stylesheet is easier to read and edit as a file of its own; it ships as package data.
+    from importlib.resources import files
+
+    return files("compose_ports.reporters").joinpath("map_html.css").read_text(encoding="utf-8")
 
 
 def render(view: RegistryView, cwd: str | None = None) -> str:
@@ -677,7 +609,7 @@ def render(view: RegistryView, cwd: str | None = None) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         "<title>Port registry</title>\n"
-        f"<style>\n{CSS_VARIABLES}{CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<style>\n{CSS_VARIABLES}\n{_stylesheet()}</style>\n</head>\n<body>\n<main>\n"
         "<h1>Port registry</h1>\n"
         f'<p class="lead">{e(lead)} Hover a flag for its details; click it for its row.</p>\n'
         f"<nav>{nav}</nav>\n" + "\n".join(body) + "\n"
