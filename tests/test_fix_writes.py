@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
+from compose_ports import newfile as newfile_module
 from compose_ports.errors import ComposePortsError
-from compose_ports.fix import envfile as envfile_module
 from compose_ports.fix import write as write_module
 from compose_ports.fix.envfile import append_env, check_env_target
 from compose_ports.fix.write import (
@@ -677,7 +677,8 @@ def test_an_env_file_created_by_someone_else_meanwhile_is_appended_to(
             env.write_bytes(b"WEB_PORT=1\n")  # another program, which takes no lock
         real(src, dst, **kwargs)
 
-    monkeypatch.setattr(envfile_module, "os", _OsWith(link=link))
+    # The link that names the new file complete is newfile's, which envfile creates with.
+    monkeypatch.setattr(newfile_module, "os", _OsWith(link=link))
     added = append_env(env, {"WEB_PORT": "8080", "DB_PORT": "5432"}, repository=repo)
     assert added == ["DB_PORT"]
     assert env.read_bytes() == b"WEB_PORT=1\nDB_PORT=5432\n"

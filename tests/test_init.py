@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from compose_ports.commands import main
-from compose_ports.commands.init import _create, find_stacks
+from compose_ports.commands.init import find_stacks
 from compose_ports.compose import discovery
 from compose_ports.policy.config import load_config
+from compose_ports.policy.writing import create as _create
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -260,3 +261,22 @@ def test_names_yaml_would_misread_are_quoted(
     assert config.stacks == {"my app": (repo / "my app" / "compose.yaml",)}
     assert config.registry_ports == {"on": 5432, "1": 7000, "null": 7001}
     assert run("lint").exit_code in (0, 1)
+
+
+def test_the_starter_policy_needs_only_the_loaded_stacks(new_user: Path) -> None:
+    """What init writes is the starter policy's proposal, made from the loaded projects alone."""
+    from compose_ports.compose.loading import LoadOptions, load_project
+    from compose_ports.policy import starter
+
+    stacks = find_stacks(new_user, discovery.scan(new_user))
+    projects = [
+        load_project(LoadOptions(files=tuple(map(str, s.files))), stack=s.name) for s in stacks
+    ]
+    target = new_user / ".compose-ports.yaml"
+    proposal = starter.propose(stacks, projects, target, "main", "standard")
+    assert proposal.registry.left_out == ("personas: 8000 is api's (stack mcp)",)
+    assert [s.name for s in proposal.on_host] == ["production", "mcp", "monitoring"]
+    assert not target.exists()  # proposing writes nothing
+    assert run("init").exit_code == 0
+    assert target.read_text() == proposal.text
+    assert load_config(target).registry_ports == proposal.config.registry_ports

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import errno
 import os
-import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -30,9 +28,9 @@ from compose_ports.fix.write import (
     inside,
     judge,
     locate,
-    sync_directory,
     write_atomic,
 )
+from compose_ports.newfile import NoTemporaryFile, create_new
 
 # Rounds of read, append and check lost to writers that take no lock before giving up.
 _ATTEMPTS = 5
@@ -212,71 +210,16 @@ def _prove(before: bytes, after: bytes, added: Mapping[str, str], shown: str) ->
 
 def _create(target: Path, data: bytes, shown: str) -> bool:
     """Create target holding data, all of it at once; False if someone else created it first."""
-    directory = target.parent
-    temporary = ""
-    handle = -1
-    for _ in range(100):
-        temporary = str(directory / f".{target.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            # 0o666 less the umask: the mode any other new file would get.
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ComposePortsError(
-                f"cannot write in its directory: {exc.strerror or exc}: {NOT_FIXED}", shown
-            ) from None
-        break
-    else:
-        raise ComposePortsError(f"cannot find a free temporary name: {NOT_FIXED}", shown)
     try:
-        _write(handle, data)
-        os.close(handle)
-        handle = -1
-        try:
-            os.link(temporary, target)
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
-                raise
-            return _create_in_place(target, data)
-        sync_directory(directory)
-        return True
+        return create_new(target, data)
+    except NoTemporaryFile as exc:
+        raise ComposePortsError(
+            f"cannot write in its directory: {exc.strerror or exc}: {NOT_FIXED}", shown
+        ) from None
     except OSError as exc:
         raise ComposePortsError(
             f"cannot write file: {exc.strerror or exc}: {NOT_FIXED}", shown
         ) from None
-    finally:
-        if handle >= 0:
-            os.close(handle)
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-
-
-def _create_in_place(target: Path, data: bytes) -> bool:
-    """Where hard links are refused: created exclusively and then filled, under our lock."""
-    try:
-        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        return False
-    try:
-        _write(handle, data)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(target)
-        raise
-    finally:
-        os.close(handle)
-    sync_directory(target.parent)
-    return True
-
-
-def _write(handle: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(handle, view) :]
-    os.fsync(handle)
 
 
 @contextlib.contextmanager

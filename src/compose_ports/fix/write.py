@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from compose_ports.errors import ComposePortsError
+from compose_ports.newfile import sync_directory
 
 NOT_FIXED = "not fixed"
 CHANGED_WHILE_FIXING = f"changed on disk while it was being fixed: {NOT_FIXED}"
@@ -475,17 +476,3 @@ def _why(exc: OSError) -> str:
 
 def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
-
-
-def sync_directory(directory: Path) -> None:
-    # A rename is durable only once the directory entry is on disk too.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -4,11 +4,13 @@ The category of a service (its range), the ephemeral range, and the registry's l
 here; rules, `fix --remap`, `env`, `suggest` and the registry views all call them. The views
 show well-known images in their category even where the config says nothing of them
 (`display_category`, from the templates `init` writes). The package
-also reads and checks the policy file itself (config, against the JSON schema: schema), and
-names the variables of host ports (naming, from `env.variable`).
+also reads and checks the policy file itself (config, against the JSON schema: schema),
+names the variables of host ports (naming, from `env.variable`), and starts a team's policy:
+what `init` proposes from the stacks it is given, loaded (starter), and where and how the new
+file is written (writing).
 
-It may import the model, errors and the YAML reader: it comes before everything that reads
-Compose (the import contracts in pyproject.toml say so).
+It may import the model, findings, errors and the YAML reader: it comes before everything that
+reads Compose (the import contracts in pyproject.toml say so).
 """
 
 from __future__ import annotations
