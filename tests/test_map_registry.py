@@ -372,6 +372,18 @@ def test_html_is_self_contained() -> None:
     assert page.tags["svg"] == 2 and page.tags["style"] == 1
 
 
+def test_html_tooltips_break_lines_and_escape_only_the_values() -> None:
+    page_text = map_html.render(registry_view.build(orchestra()), CWD)
+    titles = re.findall(r"<title>(.*?)</title>", page_text, re.DOTALL)
+    tooltips = [t for t in titles if "category:" in t]
+    assert tooltips, titles
+    # The lines of a tooltip are separate lines: escaping is for a break inside a value.
+    assert all("\\x0a" not in t for t in tooltips)
+    assert all(len(t.split("\n")) >= 4 for t in tooltips)
+    loki = next(t for t in tooltips if t.startswith("loki "))
+    assert loki.split("\n")[1] == "*:3100 -&gt; container 3100/tcp"
+
+
 def test_html_marks_conflicts_red() -> None:
     page = parse(map_html.render(registry_view.build(orchestra()), CWD))
     for host, conflicts in CONFLICTS.items():

@@ -254,7 +254,7 @@ def _address(row: Row) -> str:
 CROWD_TOOLTIP = 5  # the bindings a crowd's tooltip names; the table lists them all
 
 
-def _crowd_tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
+def _crowd_tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> list[str]:
     row = group.rows[flag.rows[0]]
     ports = str(flag.start) if flag.start == flag.end else f"{flag.start}-{flag.end}"
     lines = [f"{ports}/{row.protocol}: {len(flag.rows):,} bindings in conflict"]
@@ -266,10 +266,12 @@ def _crowd_tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
         )
     if len(flag.rows) > CROWD_TOOLTIP:
         lines.append(f"and {len(flag.rows) - CROWD_TOOLTIP:,} more: see the table")
-    return "\n".join(lines)
+    return lines
 
 
-def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
+def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> list[str]:
+    """The tooltip's lines, each escaped on its own: the escaping shows a line break in a
+    value as `\\x0a`, and only the breaks between lines are meant."""
     if flag.crowd:
         return _crowd_tooltip(group, flag, cwd)
     row = group.rows[flag.rows[0]]
@@ -298,7 +300,7 @@ def _tooltip(group: HostGroup, flag: _Flag, cwd: str | None) -> str:
         others = max(group.rows[i].others for i in flag.rows)
         if others:
             lines.append(f"\u26a0 and {others:,} other binding{'' if others == 1 else 's'}")
-    return "\n".join(lines)
+    return lines
 
 
 def _svg(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, int]:
@@ -364,7 +366,8 @@ def _svg(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, int]
         row = group.rows[flag.rows[0]]
         colour = RED if row.conflict else colours.get(row.category or "", NO_CATEGORY)
         mark = ['<g class="flag conflict">' if row.conflict else '<g class="flag">']
-        mark.append(f"<title>{e(_tooltip(group, flag, cwd))}</title>")
+        tooltip = "\n".join(e(line) for line in _tooltip(group, flag, cwd))
+        mark.append(f"<title>{tooltip}</title>")
         if flag.start != flag.end:
             x1, x2 = _x(flag.start), _x(flag.end + 1)
             mark.append(
