@@ -432,3 +432,21 @@ def test_probes_on_the_engine(tmp_path: Path, dockerd: str) -> None:
     assert "127.0.0.1:24311/tcp closed (" in with_http.stdout
     assert answering.exit_code == 0, (dockerd, answering.output)
     assert answering.stdout.splitlines()[-1] == "Answering: 2 probed: 2 answering, 0 not answering."
+
+
+@pytest.mark.parametrize(
+    ("answering", "failed", "silent", "headline"),
+    [
+        (2, 0, 0, "Answering"),
+        (1, 1, 0, "Not answering"),
+        (1, 0, 1, "Answering where running"),
+        (0, 0, 17, "Not running"),  # nothing runs: nothing answered, nothing failed
+        (0, 0, 0, "Nothing probed"),
+    ],
+)
+def test_the_summary_says_what_holds_of_every_port_probed(
+    answering: int, failed: int, silent: int, headline: str
+) -> None:
+    from compose_ports.commands.check import _headline
+
+    assert _headline(answering, failed, silent) == headline

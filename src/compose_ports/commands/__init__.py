@@ -1,4 +1,4 @@
-"""The command line: `compose-ports map|lint|fix|check|env|suggest|rules|explain`.
+"""The command line: `compose-ports init|map|lint|fix|check|audit|env|suggest|rules|explain`.
 
 One thin module per command: it parses the options, calls one pipeline and picks a reporter;
 what every command shares is in common. A command's module is imported only when the command

@@ -147,5 +147,14 @@ def _probe(projects: list[Any], engine: Any, http: bool, timeout: float) -> bool
         said += f"; {skipped} not probed"
     if engine is None:
         said += " (no engine: every declared binding counts)"
-    emit(f"{'Not answering' if failed else 'Answering'}: {said}.")
+    emit(f"{_headline(answering, failed, silent)}: {said}.")
     return failed > 0
+
+
+def _headline(answering: int, failed: int, silent: int) -> str:
+    # Says what holds of every port probed: "Answering" only when they all answered.
+    if failed:
+        return "Not answering"
+    if silent:
+        return "Answering where running" if answering else "Not running"
+    return "Answering" if answering else "Nothing probed"
