@@ -64,7 +64,9 @@ def test_orchestra_as_a_new_user(new_user: Path) -> None:
     assert config.registry_ports["nginx"] == 80
     assert config.registry_ports["grafana"] == 3001
     assert "personas" not in config.registry_ports
-    assert "left out of the registry: personas: 8000 is api's" in result.output
+    assert "left out of the registry: personas (stack mcp): 8000 is api's (stack production)" in (
+        result.output
+    )
 
     # lint then runs with it: findings (exit 1), never an error.
     lint = run("lint", "--format", "json")
@@ -274,7 +276,7 @@ def test_the_starter_policy_needs_only_the_loaded_stacks(new_user: Path) -> None
     ]
     target = new_user / ".compose-ports.yaml"
     proposal = starter.propose(stacks, projects, target, "main", "standard")
-    assert proposal.registry.left_out == ("personas: 8000 is api's (stack mcp)",)
+    assert proposal.registry.left_out == ("personas (stack mcp): 8000 is api's (stack production)",)
     assert [s.name for s in proposal.on_host] == ["production", "mcp", "monitoring"]
     assert not target.exists()  # proposing writes nothing
     assert run("init").exit_code == 0

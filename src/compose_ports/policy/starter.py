@@ -191,7 +191,7 @@ def registry(projects: Iterable[Project], on_host: Collection[str]) -> Registry:
     """The port each service of the host's stacks publishes today (its first fixed host port),
     and why some are left out: a registry gives a port one service, and a service one port."""
     ports: dict[str, int] = {}
-    owners: dict[int, str] = {}
+    owners: dict[int, tuple[str, str | None]] = {}  # port -> (service, its stack)
     left_out: list[str] = []
     for project in projects:
         if project.stack not in on_host:
@@ -206,13 +206,15 @@ def registry(projects: Iterable[Project], on_host: Collection[str]) -> Registry:
                     f"{service.name}: {port} in stack {project.stack}, but "
                     f"{ports[service.name]} where it was met first"
                 )
-            elif owners.get(port, service.name) != service.name:
+            elif owners.get(port, (service.name,))[0] != service.name:
+                owner, stack = owners[port]
                 left_out.append(
-                    f"{service.name}: {port} is {owners[port]}'s (stack {project.stack})"
+                    f"{service.name} (stack {project.stack}): {port} is {owner}'s "
+                    f"(stack {stack})"
                 )
             else:
                 ports[service.name] = port
-                owners[port] = service.name
+                owners[port] = (service.name, project.stack)
     return Registry(
         dict(sorted(ports.items(), key=lambda item: (item[1], item[0]))), tuple(left_out)
     )
