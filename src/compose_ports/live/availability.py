@@ -99,33 +99,15 @@ def taken(
     `containers` are those of an engine on this machine: a `docker-proxy` (or a listener whose
     process cannot be seen) on a port the engine publishes is that container's, said once.
     """
-    published = container_ports(containers)
-    engine_ports = {(p.port, p.protocol) for p in published}
-    holders: list[Holder] = list(published)
-    for listener in listeners:
-        proxy = listener.process == PROXY or (listener.pid is None and listener.process is None)
-        if proxy and (listener.port, listener.protocol) in engine_ports:
-            continue
-        holders.append(listener)
-    by_port: dict[tuple[int, str], list[Holder]] = {}
-    for holder in holders:
-        by_port.setdefault((holder.port, holder.protocol), []).append(holder)
+    by_port = _holders_by_port(listeners, containers)
     result = []
     for project in projects:
         for binding in project.bindings:
-            rng = binding.host_range
-            if rng is None:
-                continue
-            protocol = binding.spec.protocol.lower()
-            found = [
-                holder
-                for port, proto in by_port
-                if proto == protocol and rng[0] <= port <= rng[1]
-                for holder in by_port[(port, proto)]
-                if same_address_collides(binding.spec.host_ip, holder.address)
-            ]
+            found = _holding(binding, by_port)
             if not found:
                 continue
+            rng = binding.host_range
+            assert rng is not None
             own = [
                 h
                 for h in found
@@ -139,6 +121,38 @@ def taken(
             own.sort(key=_holder_order)
             result.append(Taken(project, binding, tuple(others), tuple(own), blocked))
     return result
+
+
+def _holders_by_port(
+    listeners: Iterable[Listener], containers: Iterable[Container]
+) -> dict[tuple[int, str], list[Holder]]:
+    published = container_ports(containers)
+    engine_ports = {(p.port, p.protocol) for p in published}
+    holders: list[Holder] = list(published)
+    for listener in listeners:
+        proxy = listener.process == PROXY or (listener.pid is None and listener.process is None)
+        if proxy and (listener.port, listener.protocol) in engine_ports:
+            continue  # the engine's own proxy: the container is named instead
+        holders.append(listener)
+    by_port: dict[tuple[int, str], list[Holder]] = {}
+    for holder in holders:
+        by_port.setdefault((holder.port, holder.protocol), []).append(holder)
+    return by_port
+
+
+def _holding(binding: PortBinding, by_port: dict[tuple[int, str], list[Holder]]) -> list[Holder]:
+    """What holds one of the binding's host ports on an address it would collide with."""
+    rng = binding.host_range
+    if rng is None:
+        return []
+    protocol = binding.spec.protocol.lower()
+    return [
+        holder
+        for port, proto in by_port
+        if proto == protocol and rng[0] <= port <= rng[1]
+        for holder in by_port[(port, proto)]
+        if same_address_collides(binding.spec.host_ip, holder.address)
+    ]
 
 
 def _holder_order(holder: Holder) -> tuple[int, int, str, int]:
