@@ -149,6 +149,18 @@ def test_a_peer_that_resets_at_once_is_closed() -> None:
         assert probe(Target("127.0.0.1", port, "http")).state == CLOSED
 
 
+def test_a_reset_that_comes_before_connect_returns_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a loaded machine does at times: the peer's reset is in before connect() returns.
+    def connect(self: socket.socket, address: object) -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    outcome = probe(Target("127.0.0.1", 9))
+    assert (outcome.state, outcome.answers) == (CLOSED, False)
+
+
 def test_a_peer_that_holds_the_connection_answers() -> None:
     with server(hold) as port:
         outcome = probe(Target("127.0.0.1", port))

@@ -86,6 +86,10 @@ def probe(target: Target, timeout: float = TIMEOUT) -> Outcome:
             sock.connect((target.address, target.port))
         except ConnectionRefusedError:
             return Outcome(REFUSED)
+        except ConnectionResetError:
+            # Accepted, then reset before connect() returned: under load the reset can be
+            # there first. The peer was listening: closed, as when recv() meets the reset.
+            return Outcome(CLOSED, "reset at once")
         except TimeoutError:
             return Outcome(TIMED_OUT, f"no connection within {_seconds(timeout)}")
         except OSError as exc:  # no route, no such address here
