@@ -33,7 +33,7 @@ from compose_ports.reporters.map_svg import (
     picture,
     row_id,
 )
-from compose_ports.reporters.registry_view import HostGroup, RegistryView
+from compose_ports.reporters.registry_view import HostGroup, RegistryView, Row
 
 HEADER = (
     "Host port",
@@ -70,32 +70,7 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
         "<tbody>",
     ]
     for index, row in enumerate(group.rows):
-        colour = colours.get(row.category or "", NO_CATEGORY)
-        category = category_text(row)
-        chip = (
-            f'<span class="chip" style="--c:{colour}">{e(row.category)}</span>'
-            if row.category
-            else '<span class="none">-</span>'
-        )
-        if category != (row.category or ""):
-            # The service claims another category than its port's range (CP201's case).
-            chip += f'<span class="claims">service: {e(row.service_category or "")}</span>'
-        if row.registered is not None:
-            chip += f'<span class="claims">{e(registered_text(row))}</span>'
         source = _breakable(f"{display_path(row.file, cwd)}:{row.line}")
-        conflict = ""
-        if row.conflict:
-            conflict = "<br>".join(
-                f"&#9888; {e(peer_name(p))}" + ("" if p.certain else " (pool overlap)")
-                for p in row.peers
-            )
-            if row.others:
-                conflict += f"<br>{e(others_text(row).strip())}"
-            conflict = f'<span class="clash">{conflict}</span>'
-        strays = "<br>".join(
-            f'<span class="stray">&#9888; {e(text)}</span>' for text in stray_texts(row)
-        )
-        conflict = "<br>".join(part for part in (conflict, strays) if part)
         cells = (
             f'<td class="num port">{e(row.published or "(ephemeral)")}</td>',
             f"<td>{e(row.protocol)}</td>",
@@ -104,15 +79,50 @@ def _table(group: HostGroup, group_index: int, cwd: str | None) -> str:
             f"<td>{e(row.stack or '')}</td>",
             f"<td>{e(row.project)}</td>",
             f'<td class="num">{e(container_text(row))}</td>',
-            f'<td class="category">{chip}</td>',
+            f'<td class="category">{_chip(row, colours)}</td>',
             f"<td><code>{e(row.variable or '')}</code></td>",
             f'<td class="source"><code>{source}</code></td>',
-            f'<td class="conflict-cell">{conflict}</td>',
+            f'<td class="conflict-cell">{_problems(row)}</td>',
         )
         css = ' class="conflict"' if row.conflict else (' class="stray"' if row.strays else "")
         out.append(f'<tr id="{row_id(group_index, index)}"{css}>' + "".join(cells) + "</tr>")
     out += ["</tbody>", "</table></div>"]
     return "\n".join(out)
+
+
+def _chip(row: Row, colours: dict[str, str]) -> str:
+    """The category cell: the port's category, and what the service claims where it differs."""
+    e = escape
+    colour = colours.get(row.category or "", NO_CATEGORY)
+    chip = (
+        f'<span class="chip" style="--c:{colour}">{e(row.category)}</span>'
+        if row.category
+        else '<span class="none">-</span>'
+    )
+    if category_text(row) != (row.category or ""):
+        # The service claims another category than its port's range (CP201's case).
+        chip += f'<span class="claims">service: {e(row.service_category or "")}</span>'
+    if row.registered is not None:
+        chip += f'<span class="claims">{e(registered_text(row))}</span>'
+    return chip
+
+
+def _problems(row: Row) -> str:
+    """The problems cell: what it collides with, then how it strays from the policy."""
+    e = escape
+    conflict = ""
+    if row.conflict:
+        conflict = "<br>".join(
+            f"&#9888; {e(peer_name(p))}" + ("" if p.certain else " (pool overlap)")
+            for p in row.peers
+        )
+        if row.others:
+            conflict += f"<br>{e(others_text(row).strip())}"
+        conflict = f'<span class="clash">{conflict}</span>'
+    strays = "<br>".join(
+        f'<span class="stray">&#9888; {e(text)}</span>' for text in stray_texts(row)
+    )
+    return "<br>".join(part for part in (conflict, strays) if part)
 
 
 def _legend(group: HostGroup) -> str:
