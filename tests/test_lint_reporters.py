@@ -20,6 +20,7 @@ import jsonschema.validators
 import pytest
 
 from compose_ports.findings import Finding, Related, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.reporters import lint_github, lint_json, lint_sarif, lint_text
 from compose_ports.reporters.context import ReportContext, RuleInfo
 
@@ -155,7 +156,9 @@ NO_FILE = Finding(
     column=0,
 )
 FINDINGS = (OUTSIDE_CWD, HARD_CODED, NO_FILE, OUT_OF_RANGE, NO_SERVICE, CONFLICT)  # unsorted
-ERRORS = ("shop/broken.yaml:3:14: mapping values are not allowed here",)
+# Read errors reach the reporters as the loader found them; each format writes them its own way.
+ERRORS = (Diagnostic(f"{ROOT}/shop/broken.yaml", 3, 14, "mapping values are not allowed here"),)
+ERROR_LINE = "shop/broken.yaml:3:14: mapping values are not allowed here"
 CONTEXT = ReportContext(
     cwd=ROOT, rules=RULES, files_read=12, files_unreadable=1, errors=ERRORS, version="0.1.0"
 )
@@ -233,7 +236,7 @@ def test_text_lines() -> None:
     )
     # The error lines, then the summary, then the fixable hint.
     assert lines[-4:] == [
-        ERRORS[0],
+        ERROR_LINE,
         "",
         "Found 1 error, 3 warnings, 2 infos in 7 files (12 files read, 1 unreadable)."
         " Could not check everything: 1 problem listed above.",
@@ -284,7 +287,7 @@ def test_concise_is_one_line_per_finding() -> None:
     ]
     # Then the errors and the summary, as the text format closes; nothing wraps, whatever the
     # terminal's width: one line is one finding or one error.
-    assert lines[6:8] == ["", ERRORS[0]]
+    assert lines[6:8] == ["", ERROR_LINE]
     assert "also:" not in concise
 
 
@@ -314,7 +317,7 @@ def test_text_summaries() -> None:
     )
     broken = ReportContext(cwd=ROOT, rules=RULES, files_read=3, files_unreadable=1, errors=ERRORS)
     assert lint_text.render([], broken) == (
-        f"{ERRORS[0]}\n\n"
+        f"{ERROR_LINE}\n\n"
         "No findings (3 files read, 1 unreadable). Could not check everything: 1 problem listed"
         " above.\n"
     )
@@ -398,7 +401,7 @@ def test_json_follows_the_schema(context: ReportContext) -> None:
 
 def test_json_content() -> None:
     document = json.loads(lint_json.render(FINDINGS, CONTEXT))
-    assert document["errors"] == list(ERRORS)
+    assert document["errors"] == [ERROR_LINE]
     assert document["summary"] == {
         "findings": 6,
         "by_severity": {"error": 1, "warning": 3, "info": 2},
@@ -769,14 +772,62 @@ def test_github_commands() -> None:
 
 
 def test_github_paths_are_relative_to_the_repository_root() -> None:
-    context = CONTEXT._replace(
-        cwd=f"{ROOT}/shop", repository_root=ROOT, errors=("broken.yaml:1:1: x",)
-    )
+    broken = Diagnostic(f"{ROOT}/shop/broken.yaml", 1, 1, "x")
+    context = CONTEXT._replace(cwd=f"{ROOT}/shop", repository_root=ROOT, errors=(broken,))
     lines = lint_github.render([CONFLICT], context).splitlines()
     assert lines[0].startswith("::error file=shop/compose.yaml,line=12,col=7,")
     assert lines[0].endswith("(also at metrics/compose.yaml:4, shop/compose.dev.yaml:8)")
     assert lines[1] == "::error file=shop/broken.yaml,line=1,col=1,title=compose-ports::x"
-    unplaced = context._replace(errors=("config: no stacks: key",))
+    unplaced = context._replace(errors=(Diagnostic(f"{ROOT}/shop/config", 0, 0, "no stacks: key"),))
     assert lint_github.render([], unplaced).splitlines()[0] == (
         "::error title=compose-ports::config: no stacks: key"
     )
+
+
+def test_errors_are_placed_by_their_fields_never_by_their_text() -> None:
+    # A path that reads like a position, a message that quotes one, a line without a column,
+    # and errors without a line or a file: each format places only what the loader placed.
+    odd_path = Diagnostic(f"{ROOT}/a:1:2: b/compose.yaml", 3, 4, "x")
+    quoting = Diagnostic(f"{ROOT}/compose.yaml", 0, 0, "include: other.yaml:3:4: bad")
+    no_column = Diagnostic(f"{ROOT}/compose.yaml", 5, 0, "y")
+    no_file = Diagnostic(None, 0, 0, "no stacks: 1:2: z")
+    context = CLEAN._replace(errors=(odd_path, quoting, no_column, no_file))
+
+    assert lint_text.render([], context).split("\n\n")[0].splitlines() == [
+        "a:1:2: b/compose.yaml:3:4: x",
+        "compose.yaml: include: other.yaml:3:4: bad",
+        "compose.yaml:5:0: y",
+        "no stacks: 1:2: z",
+    ]
+    assert json.loads(lint_json.render([], context))["errors"] == [
+        "a:1:2: b/compose.yaml:3:4: x",
+        "compose.yaml: include: other.yaml:3:4: bad",
+        "compose.yaml:5:0: y",
+        "no stacks: 1:2: z",
+    ]
+    assert lint_github.render([], context).splitlines()[:4] == [
+        "::error file=a%3A1%3A2%3A b/compose.yaml,line=3,col=4,title=compose-ports::x",
+        "::error title=compose-ports::compose.yaml: include: other.yaml:3:4: bad",
+        "::error file=compose.yaml,line=5,title=compose-ports::y",
+        "::error title=compose-ports::no stacks: 1:2: z",
+    ]
+    notifications = sarif((), context)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notifications] == [
+        "x",
+        "compose.yaml: include: other.yaml:3:4: bad",
+        "y",
+        "no stacks: 1:2: z",
+    ]
+    places = [
+        [
+            (loc["physicalLocation"]["artifactLocation"]["uri"], loc["physicalLocation"]["region"])
+            for loc in n.get("locations", ())
+        ]
+        for n in notifications
+    ]
+    assert places == [
+        [("a%3A1%3A2%3A%20b/compose.yaml", {"startLine": 3, "startColumn": 4})],
+        [],
+        [("compose.yaml", {"startLine": 5})],
+        [],
+    ]

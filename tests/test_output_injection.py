@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 
 from compose_ports.commands import main
 from compose_ports.findings import Finding, Related, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.reporters import escape, lint_github, lint_json, lint_sarif, lint_text
 from compose_ports.reporters.context import ReportContext, RuleInfo
 
@@ -430,7 +431,8 @@ def test_each_lint_format_keeps_each_value_in_its_field(
 ) -> None:
     findings = _findings(name, directory, message_part)
     error = f"{directory}/broken.yaml:3:1: bad {name}"
-    context = ReportContext(cwd=ROOT, rules=RULES, files_read=2, errors=(error,), version="0.1.0")
+    broken = Diagnostic(f"{ROOT}/{directory}/broken.yaml", 3, 1, f"bad {name}")
+    context = ReportContext(cwd=ROOT, rules=RULES, files_read=2, errors=(broken,), version="0.1.0")
     relative = f"{directory}/compose.yaml"
 
     # Text, with and without colour: the colours are the only escape sequences.

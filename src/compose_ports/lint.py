@@ -16,6 +16,7 @@ from compose_ports.compose.loading import FileCache
 from compose_ports.compose.suppressions import Marker, scan
 from compose_ports.compose.workspace import Workspace, all_diagnostics
 from compose_ports.findings import Finding, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.policy.config import Config
 from compose_ports.rules import RULES, select
 from compose_ports.rules.base import LintContext, MarkerUse, Problem, Rule, rule_setting
@@ -24,7 +25,8 @@ from compose_ports.yamlread import decode
 
 class LintResult(NamedTuple):
     findings: tuple[Finding, ...]
-    errors: tuple[str, ...]  # `path:line:col: message` lines: bad input, exit code 2
+    # Bad input (exit code 2), as the loader found it: each format writes it its own way.
+    errors: tuple[Diagnostic, ...]
     files_read: int
     files_unreadable: int
     # With `fixes=True`: the rule and problem of every fixable finding, for `fix`; and of
@@ -50,8 +52,8 @@ def named_exactly(selected: Sequence[str]) -> frozenset[str]:
 def lint(
     workspace: Workspace,
     rules: Iterable[Rule] = RULES,
+    *,
     triggers: Sequence[Path] | None = None,
-    display: Callable[[str | None], str] = str,
     fixes: bool = False,
     enabled: Collection[str] = (),
 ) -> LintResult:
@@ -60,75 +62,108 @@ def lint(
     A rule off by default (unused-suppression) reports only where `enabled` names it or the
     project's config sets it.
     """
-    rules = list(rules)
-    context = LintContext(workspace)
-    findings: list[Finding] = []
-    fixable: list[tuple[Finding, Rule, Problem]] = []
-    unfixed: list[tuple[Finding, Rule, Problem]] = []
-    seen: set[tuple[object, ...]] = set()
-    comments = _Comments(workspace.cache)
-    first = [r for r in rules if not getattr(r, "AFTER_SUPPRESSIONS", False)]
-    last = [r for r in rules if getattr(r, "AFTER_SUPPRESSIONS", False)]
-    for rule in first + last:
-        if rule is (last[0] if last else None):
-            context.markers = comments.uses(workspace)
-            context.ran = frozenset(r.CODE for r in first)
-        context.rule = rule
-        for problem in rule.check(context):
-            finding = _finding(rule, problem, context, enabled)
-            if finding is None or comments.suppressed(finding, rule in last):
-                continue
-            if fixes and rule.FIX is not None:
-                # Every stack's own problem, even where the finding is shown once: a fix
-                # must be right for each stack that reads the file.
-                (fixable if finding.fix is not None else unfixed).append((finding, rule, problem))
-            key = (
-                finding.code,
-                finding.file,
-                finding.line,
-                finding.column,
-                finding.service,
-                finding.host,
-                finding.related,
-                # Two problems of one rule at one place (registry-drift: not its registered
-                # port, and another service's) are two findings.
-                finding.message,
-            )
-            if key in seen:
-                # A file shared by several stacks shows its problems once.
-                continue
-            seen.add(key)
-            findings.append(finding)
+    run = _Run(workspace, enabled, fixes)
+    run.check_all(list(rules))
     if triggers is not None:
-        findings = _involving(findings, triggers, workspace)
-        # fix works from the same findings as lint: those that involve a changed file.
-        fixable = [f for f in fixable if _involving([f[0]], triggers, workspace)]
-        unfixed = [f for f in unfixed if _involving([f[0]], triggers, workspace)]
-    findings.sort(key=Finding.sort_key)
-    diagnostics = [d for d in all_diagnostics(workspace) if d.kind == "read"]
-    errors = tuple(
-        f"{display(d.file)}:{d.line}:{d.column}: {d.message}"
-        if d.file and d.line
-        else (f"{display(d.file)}: {d.message}" if d.file else d.message)
-        for d in diagnostics
-    )
-    files = {f for p in workspace.projects for f in p.files}
-    unreadable = {d.file for d in diagnostics if d.file in files}
-    return LintResult(
-        tuple(findings),
-        errors,
-        len(files),
-        len(unreadable),
-        tuple((r, p) for _, r, p in fixable),
-        tuple((r, p) for _, r, p in unfixed),
+        run.keep_only(_involving(triggers, workspace))
+    return run.result()
+
+
+def _after_suppressions(rule: Rule) -> bool:
+    return bool(getattr(rule, "AFTER_SUPPRESSIONS", False))
+
+
+class _Run:
+    """One lint run: each rule's problems made findings, suppressed, then kept once each."""
+
+    def __init__(self, workspace: Workspace, enabled: Collection[str], fixes: bool) -> None:
+        self.workspace = workspace
+        self.enabled = enabled
+        self.fixes = fixes
+        self.context = LintContext(workspace)
+        self.comments = _Comments(workspace.cache)
+        self.findings: list[Finding] = []
+        self.fixable: list[tuple[Finding, Rule, Problem]] = []
+        self.unfixed: list[tuple[Finding, Rule, Problem]] = []
+        self.seen: set[tuple[object, ...]] = set()
+
+    def check_all(self, rules: Sequence[Rule]) -> None:
+        first = [r for r in rules if not _after_suppressions(r)]
+        last = [r for r in rules if _after_suppressions(r)]
+        for rule in first:
+            self.check(rule, whole_file_only=False)
+        if last:
+            # The rules about suppression comments judge what each comment silenced, which is
+            # known only once every other rule has run.
+            self.context.markers = self.comments.uses(self.workspace)
+            self.context.ran = frozenset(r.CODE for r in first)
+        for rule in last:
+            # What they say sits on the comment's own line, which that comment would
+            # silence: only an `ignore-file` comment may.
+            self.check(rule, whole_file_only=True)
+
+    def check(self, rule: Rule, whole_file_only: bool) -> None:
+        self.context.rule = rule
+        for problem in rule.check(self.context):
+            finding = _finding(rule, problem, self.context, self.enabled)
+            if finding is None or self.comments.suppressed(finding, whole_file_only):
+                continue
+            self.keep(finding, rule, problem)
+
+    def keep(self, finding: Finding, rule: Rule, problem: Problem) -> None:
+        if self.fixes and rule.FIX is not None:
+            # Every stack's own problem, even where the finding is shown once: a fix must be
+            # right for each stack that reads the file.
+            found = self.fixable if finding.fix is not None else self.unfixed
+            found.append((finding, rule, problem))
+        key = _identity(finding)
+        if key in self.seen:
+            # A file shared by several stacks shows its problems once.
+            return
+        self.seen.add(key)
+        self.findings.append(finding)
+
+    def keep_only(self, wanted: Callable[[Finding], bool]) -> None:
+        # fix works from the same findings as lint, so both are narrowed alike.
+        self.findings = [f for f in self.findings if wanted(f)]
+        self.fixable = [f for f in self.fixable if wanted(f[0])]
+        self.unfixed = [f for f in self.unfixed if wanted(f[0])]
+
+    def result(self) -> LintResult:
+        errors = tuple(d for d in all_diagnostics(self.workspace) if d.kind == "read")
+        files = {f for p in self.workspace.projects for f in p.files}
+        unreadable = {d.file for d in errors if d.file in files}
+        return LintResult(
+            tuple(sorted(self.findings, key=Finding.sort_key)),
+            errors,
+            len(files),
+            len(unreadable),
+            tuple((r, p) for _, r, p in self.fixable),
+            tuple((r, p) for _, r, p in self.unfixed),
+        )
+
+
+def _identity(finding: Finding) -> tuple[object, ...]:
+    """What makes two findings one: the same problem, seen through two stacks."""
+    return (
+        finding.code,
+        finding.file,
+        finding.line,
+        finding.column,
+        finding.service,
+        finding.host,
+        finding.related,
+        # Two problems of one rule at one place (registry-drift: not its registered port, and
+        # another service's) are two findings.
+        finding.message,
     )
 
 
-def _finding(
-    rule: Rule, problem: Problem, context: LintContext, enabled: Collection[str]
-) -> Finding | None:
-    config = context.config(problem.project)
-    severity = problem.severity or rule.SEVERITY
+def _severity(
+    rule: Rule, problem: Problem, config: Config | None, enabled: Collection[str]
+) -> Severity | None:
+    """The severity the project's config gives the rule, else the problem's or the rule's own;
+    None when the rule is off."""
     setting = rule_setting(config, rule) if config is not None else None
     if setting is None and not getattr(rule, "ENABLED", True) and rule.CODE not in enabled:
         return None  # off by default, and nobody turned it on
@@ -137,7 +172,16 @@ def _finding(
     if setting == "off":
         return None
     if isinstance(setting, str):
-        severity = Severity(setting)
+        return Severity(setting)
+    return problem.severity or rule.SEVERITY
+
+
+def _finding(
+    rule: Rule, problem: Problem, context: LintContext, enabled: Collection[str]
+) -> Finding | None:
+    severity = _severity(rule, problem, context.config(problem.project), enabled)
+    if severity is None:
+        return None
     src = problem.source
     return Finding(
         code=rule.CODE,
@@ -156,15 +200,14 @@ def _finding(
     )
 
 
-def _involving(
-    findings: list[Finding], triggers: Sequence[Path], workspace: Workspace
-) -> list[Finding]:
-    """pre-commit: the findings that involve a changed file; all of them if a config changed."""
+def _involving(triggers: Sequence[Path], workspace: Workspace) -> Callable[[Finding], bool]:
+    """pre-commit: whether a finding involves a changed file; every finding does when a config
+    changed, since a config bears on every file."""
     changed = {str(t) for t in triggers}
     configs: set[Config] = {c for c in workspace.configs.values() if c is not None}
     if any(str(c.path) in changed for c in configs):
-        return findings
-    return [f for f in findings if f.files & changed]
+        return lambda finding: True
+    return lambda finding: bool(finding.files & changed)
 
 
 class _Comments:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +21,11 @@ from compose_ports.commands.common import (
     relative_note,
     write,
 )
+
+if TYPE_CHECKING:  # imported where used, so that `--help` and other commands stay fast
+    from compose_ports.lint import LintResult
+    from compose_ports.reporters.context import ReportContext, RuleInfo
+    from compose_ports.rules.base import Rule
 
 FORMATS = ("auto", "text", "concise", "json", "sarif", "github")
 
@@ -92,18 +98,13 @@ def lint_command(
     cwd = os.getcwd()
     triggers = [Path(os.path.normpath(Path(cwd) / p)) for p in kwargs["paths"] if Path(p).is_file()]
     result = lint(
-        workspace,
-        rules,
-        triggers=triggers or None,
-        display=lambda path: display_path(path, cwd),
-        enabled=named_exactly(rule_list(selected)),
+        workspace, rules, triggers=triggers or None, enabled=named_exactly(rule_list(selected))
     )
-    errors = list(result.errors)
     if output_format == "auto":
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     concise = output_format == "concise"
     reporter = _lint_reporter("text" if concise else output_format)
-    context = _report_context(rules, result, errors, cwd, output is None, concise)
+    context = _report_context(rules, result, cwd, output is None, concise)
     if hasattr(reporter, "render_parts"):
         parts = reporter.render_parts(result.findings, context)
     else:
@@ -113,7 +114,7 @@ def lint_command(
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
         emit(f"note: {relative_note(note)}", err=True)
     write(parts, output, TEXT if output_format in ("text", "concise") else VERBATIM)
-    if errors or fix_failed:
+    if result.errors or fix_failed:
         sys.exit(EXIT_ERROR)
     threshold = Severity(fail_on).rank
     if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
@@ -128,7 +129,7 @@ def unknown_rule(selector: str) -> str:
     return f"unknown rule {selector!r}{near(selector, known)}"
 
 
-def _fix(rules: list[Any], remap: bool, host: str | None, kwargs: dict[str, Any]) -> bool:
+def _fix(rules: Sequence[Rule], remap: bool, host: str | None, kwargs: dict[str, Any]) -> bool:
     """`compose-ports fix` (and `--remap`) on the findings of the chosen rules, as ruff's
     `check --fix` does. Its lines go to stderr: stdout is the report, in its format. True when
     fix could not do its job (exit code 2, the report of what is left still printed)."""
@@ -163,8 +164,8 @@ def _lint_reporter(name: str) -> Any:
 
 
 def _report_context(
-    rules: Any, result: Any, errors: list[str], cwd: str, tty: bool, concise: bool = False
-) -> Any:
+    rules: Sequence[Rule], result: LintResult, cwd: str, tty: bool, concise: bool = False
+) -> ReportContext:
     from pathlib import Path
 
     from compose_ports.compose.discovery import repository_root
@@ -178,7 +179,7 @@ def _report_context(
         rules=[rule_info(r) for r in rules],
         files_read=result.files_read,
         files_unreadable=result.files_unreadable,
-        errors=errors,
+        errors=result.errors,
         color=bool(color),
         repository_root=str(root) if root else None,
         width=terminal_width() if terminal else None,
@@ -194,7 +195,7 @@ def terminal_width() -> int:
     return max(shutil.get_terminal_size().columns, 40)
 
 
-def rule_info(rule: Any) -> Any:
+def rule_info(rule: Rule) -> RuleInfo:
     from compose_ports.reporters.context import RuleInfo
 
     return RuleInfo(

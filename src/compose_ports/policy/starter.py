@@ -209,8 +209,7 @@ def registry(projects: Iterable[Project], on_host: Collection[str]) -> Registry:
             elif owners.get(port, (service.name,))[0] != service.name:
                 owner, stack = owners[port]
                 left_out.append(
-                    f"{service.name} (stack {project.stack}): {port} is {owner}'s "
-                    f"(stack {stack})"
+                    f"{service.name} (stack {project.stack}): {port} is {owner}'s (stack {stack})"
                 )
             else:
                 ports[service.name] = port

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from compose_ports import __version__
 from compose_ports.findings import Severity
+from compose_ports.model import Diagnostic
 
 
 class RuleInfo(NamedTuple):
@@ -33,8 +34,9 @@ class ReportContext(NamedTuple):
     """Compose files read."""
     files_unreadable: int = 0
     """Files that could not be read (each also has a line in `errors`)."""
-    errors: Sequence[str] = ()
-    """Read and config errors (the exit-2 cases), already formatted as `path:line:col: message`."""
+    errors: Sequence[Diagnostic] = ()
+    """Read and config errors (the exit-2 cases), as the loader found them: each format places
+    and writes them its own way."""
     color: bool = False
     """Text only. The caller decides (a terminal, NO_COLOR, --color)."""
     width: int | None = None

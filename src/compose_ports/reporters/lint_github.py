@@ -19,7 +19,7 @@
   also `:` -> `%3A` and `,` -> `%2C`; other control characters are shown as `\\x1b` (see
   `escape`). So no value can end a command or start a line of its own.
 - Read and config errors become `::error` commands, placed on their file and line when the error
-  starts with `path:line:col: `.
+  has a line; otherwise the message is the text format's line (`path: message`).
 - The output ends with the text format's summary line, as a plain log line: Actions shows it in the
   step's log, and it says how many files were read, which annotations do not.
 """
@@ -31,10 +31,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compose_ports.findings import Finding, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.reporters.common import display_path
 from compose_ports.reporters.context import ReportContext
 from compose_ports.reporters.escape import github_data, github_property
-from compose_ports.reporters.lint_text import fixable_line, ordered, parse_error, summary, tail
+from compose_ports.reporters.lint_text import error_text, fixable_line, ordered, summary, tail
 
 COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -87,17 +88,15 @@ def _message(finding: Finding, context: ReportContext) -> str:
     return message
 
 
-def _error_command(error: str, context: ReportContext) -> str:
-    parsed = parse_error(error)
-    if parsed is None:
-        return command("error", error, title="compose-ports")
-    path, line, column, message = parsed
+def _error_command(error: Diagnostic, context: ReportContext) -> str:
+    if not (error.file and error.line):
+        return command("error", error_text(error, context.cwd), title="compose-ports")
     return command(
         "error",
-        message,
-        file=annotation_path(path, context),
-        line=line,
-        column=column,
+        error.message,
+        file=annotation_path(error.file, context),
+        line=error.line,
+        column=error.column,
         title="compose-ports",
     )
 

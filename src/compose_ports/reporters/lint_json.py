@@ -13,7 +13,7 @@ from typing import Any
 from compose_ports.findings import Finding, Related, Severity
 from compose_ports.reporters.common import Encoded, display_path, encode, json_parts
 from compose_ports.reporters.context import ReportContext
-from compose_ports.reporters.lint_text import fix_counts, ordered
+from compose_ports.reporters.lint_text import error_text, fix_counts, ordered
 
 VERSION = 1
 
@@ -74,7 +74,7 @@ def render_parts(findings: Sequence[Finding], context: ReportContext) -> Iterato
         "findings": Encoded(
             encode(finding_entry(f, context.cwd)) for f in ordered(findings, context.cwd)
         ),
-        "errors": list(context.errors),
+        "errors": [error_text(error, context.cwd) for error in context.errors],
         "summary": summary_entry(findings, context),
     }
     # One finding per line: readable, and encoded by the C encoder.

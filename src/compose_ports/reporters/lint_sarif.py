@@ -18,7 +18,8 @@ any finding whose rule the context does not list, so that every result has a val
   references removed: the same problem keeps its fingerprint when lines move, so code scanning
   keeps tracking one alert instead of closing and reopening it.
 - Read and config errors become `toolExecutionNotifications` of the invocation (with a location
-  when the error starts with `path:line:col: `), which is then `executionSuccessful: false`.
+  when the error has a line; otherwise the message is the text format's `path: message`), which
+  is then `executionSuccessful: false`.
 - Message texts (results, related locations, notifications) double `{` and `}`, as SARIF
   requires of plain-text messages (§3.11.5: braces are placeholder syntax), so `${PORT}` reads
   `${{PORT}}` in the file and `${PORT}` in a conforming viewer.
@@ -41,10 +42,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from compose_ports.findings import Finding, Related, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.reporters.common import encode_compact
 from compose_ports.reporters.context import ReportContext, RuleInfo
 from compose_ports.reporters.escape import uri_path
-from compose_ports.reporters.lint_text import ordered, parse_error, related_note
+from compose_ports.reporters.lint_text import error_text, ordered, related_note
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -225,16 +227,16 @@ def result(finding: Finding, rule_index: int, rule_level: str, paths: Paths) -> 
     return entry
 
 
-def _error_notification(error: str, paths: Paths) -> dict[str, Any]:
-    notification: dict[str, Any] = {"level": "error", "message": _text(error)}
-    parsed = parse_error(error)
-    if parsed is not None:
-        path, line, column, message = parsed
-        notification["message"] = _text(message)
-        notification["locations"] = [
-            {"physicalLocation": physical_location(path, line, column, paths)}
-        ]
-    return notification
+def _error_notification(error: Diagnostic, paths: Paths) -> dict[str, Any]:
+    if not (error.file and error.line):
+        return {"level": "error", "message": _text(error_text(error, paths.cwd))}
+    return {
+        "level": "error",
+        "message": _text(error.message),
+        "locations": [
+            {"physicalLocation": physical_location(error.file, error.line, error.column, paths)}
+        ],
+    }
 
 
 def render(findings: Sequence[Finding], context: ReportContext) -> str:

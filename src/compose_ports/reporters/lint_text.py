@@ -34,7 +34,8 @@ When nothing is found: `All clear: 12 compose files read, no findings.`
 - Findings are grouped by file (files sorted by the path shown, a blank line between groups;
   no blank lines in concise), by line and column within a file; findings without a file come
   first, without a location.
-- Read and config errors come next, as given, then the summary line.
+- Read and config errors come next, one `path:line:col: message` each (`path: message` or
+  `message` when less is known), then the summary line.
 - Colour only when `context.color` (the caller handles NO_COLOR and terminals): the code and
   severity in the severity's colour, locations dim, the summary bold.
 - Every value from a file, a path or the system (paths, messages, names, errors) is shown with
@@ -43,10 +44,10 @@ When nothing is found: `All clear: 12 compose files read, no findings.`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from compose_ports.findings import Finding, Related, Severity
+from compose_ports.model import Diagnostic
 from compose_ports.reporters.common import display_path, location
 from compose_ports.reporters.context import ReportContext
 from compose_ports.reporters.escape import line_safe, visible
@@ -62,20 +63,16 @@ SEVERITY_COLOR = {
 PLURAL = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "infos"}
 
 
-# An error line as the command line formats it: `path:line:col: message`. The path is matched
-# lazily so that the first `:N:N: ` ends it (a message may quote positions too).
-_ERROR_POSITION = re.compile(
-    r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$", re.DOTALL
-)
-
-
-def parse_error(error: str) -> tuple[str, int, int, str] | None:
-    """`(path, line, column, message)` of a `path:line:col: message` error, for the formats that
-    can place it (github, sarif); None when it has no position."""
-    match = _ERROR_POSITION.match(error)
-    if match is None:
-        return None
-    return match["path"], int(match["line"]), int(match["column"]), match["message"]
+def error_text(error: Diagnostic, cwd: str) -> str:
+    """`path:line:col: message`, `path: message` or `message`: a read or config error as the text
+    and JSON formats write it, and the github and sarif ones when it has no line (raw: each format
+    escapes it). The column is written even when 0, as these formats always have."""
+    if not error.file:
+        return error.message
+    path = display_path(error.file, cwd)
+    if not error.line:
+        return f"{path}: {error.message}"
+    return f"{path}:{error.line}:{error.column}: {error.message}"
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -250,7 +247,9 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
         errors = [
             line
             for error in context.errors
-            for line in _fill("", 0, line_safe(visible(error)), width, CONTINUED)
+            for line in _fill(
+                "", 0, line_safe(visible(error_text(error, context.cwd))), width, CONTINUED
+            )
         ]
         blocks.append("\n".join(errors))
     closing = [
