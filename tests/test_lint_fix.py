@@ -123,3 +123,25 @@ def test_the_pipeline_fixes_only_the_rules_it_is_given(repo: Path) -> None:
     # CP301 alone: what it rewrites is quoted as a whole, but nothing else is touched.
     nothing = run(request._replace(rules=frozenset({"CP101"})))
     assert nothing.planned == {} and nothing.errors == []
+
+
+def test_fix_with_a_host_fixes_only_that_hosts_stacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found while writing the README: `lint --fix --host one` rewrote b, which is on host two.
+    (tmp_path / ".git").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "compose.yaml").write_text(
+            f'services:\n  {name}:\n    image: nginx\n    ports: ["{9000 + ord(name)}:80"]\n'
+        )
+    (tmp_path / ".compose-ports.yaml").write_text(
+        "stacks:\n  a: [a/compose.yaml]\n  b: [b/compose.yaml]\nhosts:\n  one: [a]\n  two: [b]\n"
+    )
+    before = (tmp_path / "b" / "compose.yaml").read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = cli("lint", "--fix", "--host", "one", "--format", "concise")
+    assert "fixed a/compose.yaml" in result.stderr, result.stderr
+    assert "b/compose.yaml" not in result.stderr
+    assert (tmp_path / "b" / "compose.yaml").read_bytes() == before
+    assert "${A_PORT:-9097}:80" in (tmp_path / "a" / "compose.yaml").read_text()

@@ -141,8 +141,10 @@ def _fix(rules: Sequence[Rule], remap: bool, host: str | None, kwargs: dict[str,
         options=load_options(**kwargs),
         config_file=kwargs["config_file"],
         remap=remap,
-        # The machine whose ports must stay free, for --remap alone, as `fix --remap --host`.
-        host=host if remap else None,
+        # Only what the report covers: the host's stacks (and, with --remap, the machine
+        # whose ports must stay free, as `fix --remap --host`).
+        host=host,
+        host_only=True,
         rules=frozenset(r.CODE for r in rules),
     )
     outcome = run(request, display_path, error_line)

@@ -48,6 +48,9 @@ class FixRequest(NamedTuple):
     config_file: str | None = None
     remap: bool = False
     host: str | None = None
+    # `lint --fix --host`: only the findings of that host's stacks, which lint reports; `fix
+    # --remap --host` keeps its meaning, the machine whose ports a remap must keep free.
+    host_only: bool = False
     live: bool = False
     write: bool = True  # False for --check and --diff
     # `lint --fix`: only the findings of these rule codes (what --select/--ignore keep); None
@@ -301,14 +304,15 @@ def _fixing_rules(request: FixRequest) -> list[Rule]:
 def _actions(
     request: FixRequest, workspace: Workspace, fixes: Sequence[tuple[Rule, Problem]]
 ) -> list[Action]:
-    """What the kept findings' rules ask; with `--host`, remaps only on that machine."""
+    """What the kept findings' rules ask; with `--host`, remaps only on that machine (and
+    nothing elsewhere, for `lint --fix --host`)."""
     actions = [action for rule, problem in fixes for action in rule.fix(problem)]  # type: ignore[attr-defined]
     if request.host is None:
         return actions
     return [
         a
         for a in actions
-        if not isinstance(a, (MoveHostPort, ReplaceEarlierPorts))
+        if (not request.host_only and not isinstance(a, (MoveHostPort, ReplaceEarlierPorts)))
         or _on_host(workspace, a.project, request.host)
     ]
 
