@@ -238,7 +238,7 @@ def test_text_lines() -> None:
     assert lines[-4:] == [
         ERROR_LINE,
         "",
-        "Found 1 error, 3 warnings, 2 infos in 7 files (12 files read, 1 unreadable)."
+        "Found 1 error, 3 warnings, 2 infos in 6 files (12 files read, 1 unreadable)."
         " Could not check everything: 1 problem listed above.",
         "[fix] 1 fixable with `compose-ports fix`.",
     ]

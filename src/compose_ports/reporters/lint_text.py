@@ -188,7 +188,11 @@ def summary(findings: Sequence[Finding], context: ReportContext) -> str:
         for severity in Severity
         if (n := sum(1 for f in findings if f.severity is severity))
     ]
-    files = set().union(*(f.files for f in findings))
+    # The compose files involved: a finding's own and its other bindings'. The `.env` line a
+    # value came from is no compose file (counting it said "in 3 files (2 files read)").
+    files = {f.file for f in findings if f.file} | {
+        r.file for f in findings for r in f.related if r.service is not None
+    }
     where = f" in {_plural(len(files), 'file')}" if files else ""
     return f"Found {', '.join(counts)}{where} ({read} read{unreadable}).{problems}"
 
