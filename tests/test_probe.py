@@ -459,6 +459,6 @@ def test_probes_on_the_engine(tmp_path: Path, dockerd: str) -> None:
 def test_the_summary_says_what_holds_of_every_port_probed(
     answering: int, failed: int, silent: int, headline: str
 ) -> None:
-    from compose_ports.commands.check import _headline
+    from compose_ports.live.probe import Verdicts
 
-    assert _headline(answering, failed, silent) == headline
+    assert Verdicts((), answering, failed, silent, 0).headline == headline

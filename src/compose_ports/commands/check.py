@@ -15,7 +15,6 @@ from compose_ports.commands.common import (
     on_host,
     print_errors,
     read_workspace,
-    stack_name,
 )
 
 
@@ -46,46 +45,30 @@ def check_command(host: str | None, probe: bool, timeout: float, http: bool, **k
     """
     from compose_ports.live import sockets
     from compose_ports.live.availability import taken
-    from compose_ports.reporters.common import display_path
+    from compose_ports.reporters import check as report
 
     workspace = read_workspace(**kwargs)
     projects = on_host(workspace, host)
     needed = [(p, b) for p in projects for b in p.bindings if b.host_range]
     engine = _engine() if needed or probe else None
-    blocked = running = 0
-    for item in taken(projects, sockets.listeners(), engine.containers if engine else ()):
-        src = item.binding.source
-        where = f"{display_path(src.file)}:{src.line}:{src.column}"
-        if item.running:
-            severity = "running"
-        elif item.blocked:
-            severity = "error"
-        else:
-            severity = "note (the pool still has free ports)"
-        whose = f"{item.binding.service} ({stack_name(item.project)})"
-        # The process name comes from the system: a listener may rename itself to anything.
-        said = (
-            f"{item.describe()}: {whose}"
-            if item.running
-            else f"{item.describe()}: needed by {whose}"
-        )
-        emit(f"{where}: {said} [{severity}]")
-        blocked += item.blocked
-        running += item.running
-    emit(_summary(len(needed), blocked, running))
-    failed = _probe(projects, engine, http, timeout) if probe else False
+    held = taken(projects, sockets.listeners(), engine.containers if engine else ())
+    for line in report.held_lines(held):
+        emit(line)
+    blocked = sum(1 for item in held if item.blocked)
+    emit(report.held_summary(len(needed), blocked, sum(1 for item in held if item.running)))
+    failed = False
+    if probe:
+        from compose_ports.live.probe import judge, plan, probe_all
+
+        planned = plan(projects, engine, http=http)
+        verdicts = judge(planned, probe_all([t for p in planned for t in p.targets], timeout))
+        for line in report.probe_lines(verdicts, engine is not None):
+            emit(line)
+        failed = verdicts.failed > 0
     print_errors(workspace)
     if workspace.has_errors:
         sys.exit(EXIT_ERROR)
     sys.exit(1 if blocked or failed else 0)
-
-
-def _summary(count: int, blocked: int, running: int) -> str:
-    ports = "host port" if count == 1 else "host ports"
-    said = f"{count} {ports} checked on this machine: {blocked} blocked"
-    if running:
-        said += f", {running} published by their own running service"
-    return f"{'Blocked' if blocked else 'Free'}: {said}."
 
 
 def _engine() -> Any:
@@ -108,53 +91,3 @@ def _engine() -> Any:
         )
         return None
     return found
-
-
-def _probe(projects: list[Any], engine: Any, http: bool, timeout: float) -> bool:
-    """Probe every declared TCP binding; whether one of a running service did not answer."""
-    from compose_ports.live.probe import plan, probe_all
-    from compose_ports.reporters.common import display_path
-
-    planned = plan(projects, engine, http=http)
-    outcomes = probe_all([t for p in planned for t in p.targets], timeout=timeout)
-    failed = answering = silent = skipped = 0
-    for item in planned:
-        src = item.binding.source
-        where = f"{display_path(src.file)}:{src.line}:{src.column}"
-        whose = f"{item.binding.service} ({stack_name(item.project)})"
-        if not item.targets:
-            skipped += 1
-            port = item.spec.published or "*"
-            emit(f"{where}: {port}/{item.spec.protocol} not probed: {item.skipped}: {whose} [note]")
-            continue
-        for target in item.targets:
-            outcome = outcomes[target]
-            if outcome.answers:
-                answering += 1
-                severity = "ok"
-            elif item.counts:
-                failed += 1
-                severity = "error"
-            else:
-                silent += 1
-                severity = "note (the service is not running)"
-            emit(f"{where}: {target.show()}/tcp {outcome.describe()}: {whose} [{severity}]")
-    probed = answering + failed + silent
-    said = f"{probed} probed: {answering} answering, {failed} not answering"
-    if silent:
-        said += f", {silent} of services that are not running"
-    if skipped:
-        said += f"; {skipped} not probed"
-    if engine is None:
-        said += " (no engine: every declared binding counts)"
-    emit(f"{_headline(answering, failed, silent)}: {said}.")
-    return failed > 0
-
-
-def _headline(answering: int, failed: int, silent: int) -> str:
-    # Says what holds of every port probed: "Answering" only when they all answered.
-    if failed:
-        return "Not answering"
-    if silent:
-        return "Answering where running" if answering else "Not running"
-    return "Answering" if answering else "Nothing probed"

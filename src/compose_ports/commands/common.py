@@ -150,10 +150,6 @@ def relative_note(note: str) -> str:
     return display_path(path) + sep + rest if sep else note
 
 
-def stack_name(project: Any) -> str:
-    return f"stack {project.stack}" if project.stack else f"project {project.name}"
-
-
 def on_host(workspace: Any, host: str | None) -> list[Any]:
     if host is None:
         return list(workspace.projects)

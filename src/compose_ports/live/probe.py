@@ -286,3 +286,49 @@ def _once(local: Callable[[], frozenset[str]]) -> Callable[[], frozenset[str]]:
         return found[0]
 
     return addresses
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One probed target (or one binding not probed), and what it means for the check."""
+
+    planned: Planned
+    target: Target | None  # None: not probed (`planned.skipped` says why)
+    outcome: Outcome | None
+    verdict: str  # "ok", "error", "silent" (its service is not running), or "skipped"
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    judged: tuple[Judged, ...]
+    answering: int
+    failed: int  # did not answer, and its service runs (or no engine can say)
+    silent: int  # did not answer, and its service is not running: not a failure
+    skipped: int
+
+    @property
+    def headline(self) -> str:
+        # What holds of every port probed: "Answering" only when they all answered.
+        if self.failed:
+            return "Not answering"
+        if self.silent:
+            return "Answering where running" if self.answering else "Not running"
+        return "Answering" if self.answering else "Nothing probed"
+
+
+def judge(planned: Sequence[Planned], outcomes: dict[Target, Outcome]) -> Verdicts:
+    """Each target's outcome as the check counts it: a failure only where the service runs."""
+    judged: list[Judged] = []
+    for item in planned:
+        if not item.targets:
+            judged.append(Judged(item, None, None, "skipped"))
+        for target in item.targets:
+            outcome = outcomes[target]
+            # Not answering fails the check only where the service runs (or no engine can say).
+            verdict = "ok" if outcome.answers else "error" if item.counts else "silent"
+            judged.append(Judged(item, target, outcome, verdict))
+
+    def count(verdict: str) -> int:
+        return sum(1 for j in judged if j.verdict == verdict)
+
+    return Verdicts(tuple(judged), count("ok"), count("error"), count("silent"), count("skipped"))
