@@ -80,7 +80,6 @@ def lint_command(
 
     from compose_ports.findings import Severity
     from compose_ports.lint import chosen_rules, lint, named_exactly
-    from compose_ports.reporters.common import display_path
 
     try:
         rules = chosen_rules(rule_list(selected), rule_list(ignored))
@@ -100,6 +99,25 @@ def lint_command(
     result = lint(
         workspace, rules, triggers=triggers or None, enabled=named_exactly(rule_list(selected))
     )
+    _report(rules, result, workspace, output_format, output, cwd)
+    if result.errors or fix_failed:
+        sys.exit(EXIT_ERROR)
+    threshold = Severity(fail_on).rank
+    if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
+        sys.exit(1)
+
+
+def _report(
+    rules: Sequence[Rule],
+    result: LintResult,
+    workspace: Any,
+    output_format: str,
+    output: str | None,
+    cwd: str,
+) -> None:
+    """The report in its format, to stdout or --output; the loader's notes to stderr."""
+    from compose_ports.reporters.common import display_path
+
     if output_format == "auto":
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     concise = output_format == "concise"
@@ -114,11 +132,6 @@ def lint_command(
     for note in dict.fromkeys(w for p in workspace.projects for w in p.warnings):
         emit(f"note: {relative_note(note)}", err=True)
     write(parts, output, TEXT if output_format in ("text", "concise") else VERBATIM)
-    if result.errors or fix_failed:
-        sys.exit(EXIT_ERROR)
-    threshold = Severity(fail_on).rank
-    if not exit_zero and any(f.severity.rank >= threshold for f in result.findings):
-        sys.exit(1)
 
 
 def unknown_rule(selector: str) -> str:
