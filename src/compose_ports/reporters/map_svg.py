@@ -131,13 +131,19 @@ def _crowd_text(group: HostGroup, rows: list[int], ports: str) -> str:
 
 
 def _flags(group: HostGroup) -> list[_Flag]:
+    crowds = _crowds(group)
+    return [_flag(group, run, run[0] in crowds) for run in _runs(group, crowds)]
+
+
+def _runs(group: HostGroup, crowds: dict[int, list[int]]) -> list[list[int]]:
+    """The rows of each flag: a crowd, the run of ports one written range expands to, or one
+    row; ephemeral rows have no place on the axis."""
     runs: list[list[int]] = []
     current: dict[tuple[object, ...], list[int]] = {}
-    crowds = _crowds(group)
     crowded = {i for rows in crowds.values() for i in rows}
     for index, row in enumerate(group.rows):
         if row.start is None or row.end is None:
-            continue  # ephemeral: no place on the axis
+            continue
         if index in crowded:
             if index in crowds:
                 runs.append(crowds[index])
@@ -146,41 +152,42 @@ def _flags(group: HostGroup) -> list[_Flag]:
         # neighbours (5432 in the base file, 5433 in the override) stay two flags.
         key = (row.service, row.stack, row.project, row.file, row.line, row.column, row.protocol)
         run = current.get(key)
-        if run is not None:
-            last = group.rows[run[-1]]
-            if (
-                last.end is not None
-                and row.start == last.end + 1
-                and row.container_port == last.container_end + 1
-                and (row.host_ip, row.conflict, row.strays)
-                == (last.host_ip, last.conflict, last.strays)
-            ):
-                run.append(index)
-                continue
+        if run is not None and _continues(group.rows[run[-1]], row):
+            run.append(index)
+            continue
         current[key] = run = [index]
         runs.append(run)
-    flags = []
-    for run in runs:
-        first, last = group.rows[run[0]], group.rows[run[-1]]
-        assert first.start is not None and last.end is not None
-        start, end = first.start, last.end
-        x = _x(start) if start == end else (_x(start) + _x(end + 1)) / 2  # a range: its middle
-        ports = str(start) if start == end else f"{start}-{end}"
-        protocol = "" if first.protocol == "tcp" else f"/{first.protocol}"
-        crowd = run[0] in crowds
-        if crowd:
-            text = _crowd_text(group, run, f"{ports}{protocol}")
-        else:
-            text = f"{first.service} {ports}{protocol}"
-        text = visible(text)  # as shown, so that its width is the one measured
-        width = len(text) * CHAR
-        if x + 4 + width <= WIDTH - 4:
-            box = (x + 4, x + 4 + width, "start")
-        else:
-            box = (x - 4 - width, x - 4, "end")
-        stray = any(group.rows[i].strays for i in run)
-        flags.append(_Flag(tuple(run), start, end, x, text, *box, crowd=crowd, stray=stray))
-    return flags
+    return runs
+
+
+def _continues(last: Row, row: Row) -> bool:
+    return (
+        last.end is not None
+        and row.start == last.end + 1
+        and row.container_port == last.container_end + 1
+        and (row.host_ip, row.conflict, row.strays) == (last.host_ip, last.conflict, last.strays)
+    )
+
+
+def _flag(group: HostGroup, run: list[int], crowd: bool) -> _Flag:
+    first, last = group.rows[run[0]], group.rows[run[-1]]
+    assert first.start is not None and last.end is not None
+    start, end = first.start, last.end
+    x = _x(start) if start == end else (_x(start) + _x(end + 1)) / 2  # a range: its middle
+    ports = str(start) if start == end else f"{start}-{end}"
+    protocol = "" if first.protocol == "tcp" else f"/{first.protocol}"
+    if crowd:
+        text = _crowd_text(group, run, f"{ports}{protocol}")
+    else:
+        text = f"{first.service} {ports}{protocol}"
+    text = visible(text)  # as shown, so that its width is the one measured
+    width = len(text) * CHAR
+    if x + 4 + width <= WIDTH - 4:
+        box = (x + 4, x + 4 + width, "start")
+    else:
+        box = (x - 4 - width, x - 4, "end")
+    stray = any(group.rows[i].strays for i in run)
+    return _Flag(tuple(run), start, end, x, text, *box, crowd=crowd, stray=stray)
 
 
 def _lanes(flags: list[_Flag]) -> dict[int, int]:
@@ -309,6 +316,19 @@ def picture(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, i
         f'aria-label="host ports of {e(group.title)}">',
         f"<title>Host ports of {e(group.title)}</title>",
     ]
+    out += _axis(group, colours, track, bottom)
+    # The flags, conflicts last so that their red is drawn over anything near them.
+    order = sorted(range(len(flags)), key=lambda i: (group.rows[flags[i].rows[0]].conflict, i))
+    for i in order:
+        out.append(_mark(group, group_index, flags[i], lanes[i], colours, track, bottom, cwd))
+    out.append("</svg>")
+    return "\n".join(out), sum(1 for lane in lanes.values() if lane < 0)
+
+
+def _axis(group: HostGroup, colours: dict[str, str], track: int, bottom: int) -> list[str]:
+    """The axis band with its scale's segments, the policy ranges and the ticks."""
+    e = escape
+    out: list[str] = []
     # The pieces of the axis, shaded alternately so that the change of scale shows.
     left = float(MARGIN)
     for n, (first, last, _, _, caption) in enumerate(SEGMENTS):
@@ -348,49 +368,58 @@ def picture(group: HostGroup, group_index: int, cwd: str | None) -> tuple[str, i
             f'<text class="ticklabel" x="{x:.1f}" y="{bottom + 32}" '
             f'text-anchor="middle">{port}</text>'
         )
-    # The flags, conflicts last so that their red is drawn over anything near them.
-    order = sorted(range(len(flags)), key=lambda i: (group.rows[flags[i].rows[0]].conflict, i))
-    for i in order:
-        flag, lane = flags[i], lanes[i]
-        row = group.rows[flag.rows[0]]
-        colour = RED if row.conflict else colours.get(row.category or "", NO_CATEGORY)
-        mark = ['<g class="flag conflict">' if row.conflict else '<g class="flag">']
-        tooltip = "\n".join(e(line) for line in _tooltip(group, flag, cwd))
-        mark.append(f"<title>{tooltip}</title>")
-        if flag.start != flag.end:
-            x1, x2 = _x(flag.start), _x(flag.end + 1)
-            mark.append(
-                f'<rect x="{x1:.1f}" y="{track + 6}" width="{max(x2 - x1, 3):.1f}" '
-                f'height="{TRACK - 12}" fill="{colour}" fill-opacity="0.7"/>'
-            )
-        if row.conflict:
-            mark.append(
-                f'<rect x="{flag.x - 5:.1f}" y="{track}" width="10" height="{TRACK}" '
-                f'fill="{RED}" fill-opacity="0.25"/>'
-            )
-        lane_y = track - 10 - lane * LANE  # the label's baseline
-        pole_top = lane_y - FONT + 2 if lane >= 0 else track - 6
+    return out
+
+
+def _mark(
+    group: HostGroup,
+    group_index: int,
+    flag: _Flag,
+    lane: int,
+    colours: dict[str, str],
+    track: int,
+    bottom: int,
+    cwd: str | None,
+) -> str:
+    """One flag: its pole, dot and label, linked to its table row, with its tooltip."""
+    e = escape
+    row = group.rows[flag.rows[0]]
+    colour = RED if row.conflict else colours.get(row.category or "", NO_CATEGORY)
+    mark = ['<g class="flag conflict">' if row.conflict else '<g class="flag">']
+    tooltip = "\n".join(e(line) for line in _tooltip(group, flag, cwd))
+    mark.append(f"<title>{tooltip}</title>")
+    if flag.start != flag.end:
+        x1, x2 = _x(flag.start), _x(flag.end + 1)
         mark.append(
-            f'<line x1="{flag.x:.1f}" x2="{flag.x:.1f}" y1="{pole_top}" y2="{bottom}" '
-            f'stroke="{colour}" stroke-width="{2 if row.conflict else 1.5}"/>'
+            f'<rect x="{x1:.1f}" y="{track + 6}" width="{max(x2 - x1, 3):.1f}" '
+            f'height="{TRACK - 12}" fill="{colour}" fill-opacity="0.7"/>'
         )
+    if row.conflict:
         mark.append(
-            f'<circle cx="{flag.x:.1f}" cy="{track + TRACK / 2:.1f}" '
-            f'r="{4.5 if row.conflict else 3}" fill="{colour}" stroke="#fff" stroke-width="1"/>'
+            f'<rect x="{flag.x - 5:.1f}" y="{track}" width="10" height="{TRACK}" '
+            f'fill="{RED}" fill-opacity="0.25"/>'
         )
-        if flag.stray and not row.conflict:
-            mark += _stray_marks(group, flag, track)
-        if lane >= 0:
-            text_x = flag.text_start if flag.anchor == "start" else flag.text_end
-            weight = ' font-weight="700"' if row.conflict else ""
-            mark.append(
-                f'<text class="label" x="{text_x:.1f}" y="{lane_y}" text-anchor="{flag.anchor}" '
-                f'fill="{RED if row.conflict else INK}"{weight}>{e(flag.text)}</text>'
-            )
-        mark.append("</g>")
-        out.append(f'<a href="#{row_id(group_index, flag.rows[0])}">' + "".join(mark) + "</a>")
-    out.append("</svg>")
-    return "\n".join(out), sum(1 for lane in lanes.values() if lane < 0)
+    lane_y = track - 10 - lane * LANE  # the label's baseline
+    pole_top = lane_y - FONT + 2 if lane >= 0 else track - 6
+    mark.append(
+        f'<line x1="{flag.x:.1f}" x2="{flag.x:.1f}" y1="{pole_top}" y2="{bottom}" '
+        f'stroke="{colour}" stroke-width="{2 if row.conflict else 1.5}"/>'
+    )
+    mark.append(
+        f'<circle cx="{flag.x:.1f}" cy="{track + TRACK / 2:.1f}" '
+        f'r="{4.5 if row.conflict else 3}" fill="{colour}" stroke="#fff" stroke-width="1"/>'
+    )
+    if flag.stray and not row.conflict:
+        mark += _stray_marks(group, flag, track)
+    if lane >= 0:
+        text_x = flag.text_start if flag.anchor == "start" else flag.text_end
+        weight = ' font-weight="700"' if row.conflict else ""
+        mark.append(
+            f'<text class="label" x="{text_x:.1f}" y="{lane_y}" text-anchor="{flag.anchor}" '
+            f'fill="{RED if row.conflict else INK}"{weight}>{e(flag.text)}</text>'
+        )
+    mark.append("</g>")
+    return f'<a href="#{row_id(group_index, flag.rows[0])}">' + "".join(mark) + "</a>"
 
 
 def _stray_marks(group: HostGroup, flag: _Flag, track: int) -> list[str]:
