@@ -39,7 +39,13 @@ address rule, `intervals` the interval structures, `analysis` the collision anal
 the map itself. It imports the model and nothing else of compose-ports.
 """
 
-from compose_ports.hostmap.addresses import FAMILIES, IPV4, IPV6, same_address_collides
+from compose_ports.hostmap.addresses import (
+    FAMILIES,
+    IPV4,
+    IPV6,
+    bound_addresses,
+    same_address_collides,
+)
 from compose_ports.hostmap.claims import Claim, Collision, Conflict, claim_for
 from compose_ports.hostmap.map import HostPortMap, Keyed, build
 
@@ -52,6 +58,7 @@ __all__ = [
     "Conflict",
     "HostPortMap",
     "Keyed",
+    "bound_addresses",
     "build",
     "claim_for",
     "same_address_collides",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from compose_ports.hostmap import IPV6, bound_addresses
 from compose_ports.live.engine import Engine
 from compose_ports.model import PortBinding, PortSpec, Project
 
@@ -164,18 +165,15 @@ def _seconds(value: float) -> str:
 def probe_address(host_ip: str | None, local: Callable[[], frozenset[str]]) -> str | None:
     """Where to probe a binding on `host_ip` from this machine, or None when it is not here.
 
-    Every interface (no host IP, `0.0.0.0`, `::`) is probed on loopback, IPv6 for `::`.
+    Every interface (no host IP, `0.0.0.0`, `::`) is probed on loopback, IPv6 for `::`; an
+    IPv4-mapped address as the IPv4 address the engine binds (hostmap.bound_addresses).
     """
-    if host_ip is None or not host_ip.strip():
-        return "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(host_ip.strip().strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # the engine binds it as IPv4 (compose-facts §6.3)
-    if address.is_unspecified:
-        return "::1" if address.version == 6 else "127.0.0.1"
+    bound = bound_addresses(host_ip)
+    if not bound:
+        return None  # no address at all
+    family, address = bound[0]
+    if address is None:
+        return "::1" if (family, len(bound)) == (IPV6, 1) else "127.0.0.1"
     if address.is_loopback or str(address) in local():
         return str(address)
     return None

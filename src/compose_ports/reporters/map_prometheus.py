@@ -10,12 +10,12 @@ address the scrape reaches the machine at (`--address`). Deterministic: no dates
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from typing import Any
 
 from compose_ports.compose.workspace import Workspace
 from compose_ports.errors import ComposePortsError
+from compose_ports.hostmap import bound_addresses
 from compose_ports.model import PortSpec, Project
 from compose_ports.reporters.escape import json_safe
 
@@ -72,16 +72,10 @@ def _targets(spec: PortSpec, address: str) -> list[str]:
 
 def _specific(host_ip: str | None) -> str | None:
     """A specific host IP as a target's host (IPv6 in brackets); None for every interface."""
-    if host_ip is None or not host_ip.strip():
+    bound = bound_addresses(host_ip)  # as the engine binds it: ::ffff:10.0.0.1 is 10.0.0.1
+    if len(bound) != 1 or bound[0][1] is None:
         return None
-    try:
-        ip = ipaddress.ip_address(host_ip.strip().strip("[]"))
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # the engine binds it as IPv4 (compose-facts §6.3)
-    if ip.is_unspecified:
-        return None
+    ip = bound[0][1]
     return f"[{ip}]" if ip.version == 6 else str(ip)
 
 
