@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+
+if TYPE_CHECKING:  # imported where used: only fix and lint --fix need them
+    from compose_ports.fix.pipeline import FixOutcome
 
 EXIT_ERROR = 2
 
@@ -141,6 +144,24 @@ def load_options(
         environ=dict(os.environ),
         cwd=os.getcwd(),
     )
+
+
+def run_fix(kwargs: dict[str, Any], **fields: Any) -> FixOutcome:
+    """`compose-ports fix` on what the command line names (`fields`: the rest of the
+    FixRequest); its notes go to stderr, the outcome is the caller's to report."""
+    from compose_ports.fix.pipeline import FixRequest, run
+    from compose_ports.reporters.common import display_path, error_line
+
+    request = FixRequest(
+        paths=kwargs["paths"],
+        options=load_options(**kwargs),
+        config_file=kwargs["config_file"],
+        **fields,
+    )
+    outcome = run(request, display_path, error_line)
+    for note in outcome.notes:
+        emit(relative_note(note), err=True)
+    return outcome
 
 
 def relative_note(note: str) -> str:

@@ -12,8 +12,7 @@ from compose_ports.commands.common import (
     compose_options,
     emit,
     emit_patch,
-    load_options,
-    relative_note,
+    run_fix,
 )
 
 
@@ -33,25 +32,14 @@ def fix_command(
     their current values (a missing FILE is created; existing lines are never changed).
     """
     from compose_ports.fix import unified_diff
-    from compose_ports.fix.pipeline import FixRequest, run
-    from compose_ports.reporters.common import display_path, error_line
+    from compose_ports.reporters.common import display_path
 
     if (host or live) and not remap:
         raise click.UsageError("--host and --live go with --remap")
     if kwargs["files"] and kwargs["paths"]:
         raise click.UsageError("give either PATH arguments or -f files, not both")
-    request = FixRequest(
-        paths=kwargs["paths"],
-        options=load_options(**kwargs),
-        config_file=kwargs["config_file"],
-        remap=remap,
-        host=host,
-        live=live,
-        write=not (show_diff or check),
-    )
-    outcome = run(request, display_path, error_line)
-    for note in outcome.notes:
-        emit(relative_note(note), err=True)
+    write = not (show_diff or check)
+    outcome = run_fix(kwargs, remap=remap, host=host, live=live, write=write)
     for file, (original, new) in outcome.planned.items():
         if show_diff:
             emit_patch(unified_diff(original, new, display_path(file)))
@@ -65,5 +53,5 @@ def fix_command(
         emit(error, err=True)
     if outcome.errors:
         sys.exit(EXIT_ERROR)
-    changed = outcome.written if request.write else outcome.planned
+    changed = outcome.written if write else outcome.planned
     sys.exit(1 if changed or outcome.unresolved else 0)

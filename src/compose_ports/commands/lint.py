@@ -16,9 +16,9 @@ from compose_ports.commands.common import (
     compose_options,
     emit,
     host_workspace,
-    load_options,
     read_workspace,
     relative_note,
+    run_fix,
     write,
 )
 
@@ -146,13 +146,10 @@ def _fix(rules: Sequence[Rule], remap: bool, host: str | None, kwargs: dict[str,
     """`compose-ports fix` (and `--remap`) on the findings of the chosen rules, as ruff's
     `check --fix` does. Its lines go to stderr: stdout is the report, in its format. True when
     fix could not do its job (exit code 2, the report of what is left still printed)."""
-    from compose_ports.fix.pipeline import FixRequest, run
-    from compose_ports.reporters.common import display_path, error_line
+    from compose_ports.reporters.common import display_path
 
-    request = FixRequest(
-        paths=kwargs["paths"],
-        options=load_options(**kwargs),
-        config_file=kwargs["config_file"],
+    outcome = run_fix(
+        kwargs,
         remap=remap,
         # Only what the report covers: the host's stacks (and, with --remap, the machine
         # whose ports must stay free, as `fix --remap --host`).
@@ -160,9 +157,6 @@ def _fix(rules: Sequence[Rule], remap: bool, host: str | None, kwargs: dict[str,
         host_only=True,
         rules=frozenset(r.CODE for r in rules),
     )
-    outcome = run(request, display_path, error_line)
-    for note in outcome.notes:
-        emit(relative_note(note), err=True)
     for file in outcome.written:
         emit(f"fixed {display_path(file)}", err=True)
     for target, added in outcome.env_added:
