@@ -300,6 +300,13 @@ REGRESSIONS: dict[str, GeneratedProject] = {
         "    x-e: {a: !!timestamp 2001-01-01}\n    labels: {a: '2001-01-01'}\n"
         "    ports: ['8080:80']\n"
     ),
+    # binary: "services.web.ports.[3] is missing a target port". ours: "[2]". An entry only the
+    # engine refuses (`published: "abc"`) is no error to `config`: it stays in the list that a
+    # later file's entries are counted in.
+    "engine-refused-entry-keeps-its-place": _project(
+        _one('"8080:80"', '"127.0.0.1:8080:80"', '{target: 80, published: "abc"}'),
+        "services:\n  web:\n    ports:\n      - published: 8080\n",
+    ),
     # binary: 8080->80. ours: "unsupported YAML tag '!foo'". go-yaml leaves a scalar with a
     # tag it does not know a string.
     "unknown-tag-is-a-string": _project(_one('!foo "8080:80"')),

@@ -14,10 +14,7 @@ Nothing is ever constructed from a tag: `!reset` and `!override` are recorded, o
 
 from __future__ import annotations
 
-import base64
 import codecs
-import datetime
-import decimal
 import gc
 import math
 import re
@@ -214,7 +211,18 @@ def decode(data: bytes, file: str) -> str:
         ) from None
 
 
-def read_documents(text: str, file: str) -> list[Any]:
+class Documents(list[Any]):
+    """The documents of one file, and whether any value in them is a time (`first_time` has
+    then something to look for: most files have none, and need no walk)."""
+
+    __slots__ = ("times",)
+
+    def __init__(self, documents: Iterable[Any], times: bool) -> None:
+        super().__init__(documents)
+        self.times = times
+
+
+def read_documents(text: str, file: str) -> Documents:
     """Every YAML document of the text as Python values (an empty document is None)."""
     try:
         parser = _Parser(text)
@@ -239,7 +247,8 @@ def read_documents(text: str, file: str) -> list[Any]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return [converter.convert_document(node) for node in nodes]
+        documents = [converter.convert_document(node) for node in nodes]
+        return Documents(documents, converter.times)
     except RecursionError:
         raise ComposePortsError("invalid YAML: nested too deeply to read", file) from None
     finally:
@@ -385,6 +394,8 @@ def go_time(text: str) -> str | None:
     zoned = match.group(4) is not None
     clock = match.group(4, 5, 6, 7) if zoned else match.group(9, 10, 11, 12)
     hour, minute, second = (int(g or 0) for g in clock[:3])
+    import datetime  # only for what looks like a date: rare in compose files
+
     try:
         datetime.datetime(year, month, day, hour, minute, second)
     except ValueError:
@@ -417,6 +428,8 @@ def _go_sharp_v(value: object) -> str:
     if math.isnan(value):
         return "NaN"
     # strconv's 'g' with the shortest digits: an exponent below -4 or from 6 up.
+    import decimal  # only for a float key's Go spelling: never on the lint path
+
     number = decimal.Decimal(repr(abs(value))).normalize()
     digits = "".join(map(str, number.as_tuple().digits))
     exponent = len(digits) - 1 + int(number.as_tuple().exponent)
@@ -516,6 +529,7 @@ class _Converter:
         self.sizes: dict[int, int] = {}
         self.nodes = 0
         self.expanded = 0
+        self.times = False  # a time was read: Compose's schema refuses it outside `x-`
         # compose-go's reset processor does not descend into an `!override` node: below one,
         # `!reset` and `!override` are tags like any other (`!reset null` is the text "null") [V].
         self.overridden = 0
@@ -648,6 +662,7 @@ class _Converter:
             return YStr(text, src, True)
         if isinstance(value, str):
             if tag == _TIMESTAMP_TAG or (tag == _IMPLICIT and text[4:5] == "-" and go_time(text)):
+                self.times = True
                 return YTime(value, src)
             return YStr(value, src, bool(node.style))
         if isinstance(value, bool) or value is None:
@@ -663,6 +678,8 @@ class _Converter:
             return text
         if tag == _BINARY_TAG:
             try:
+                import base64  # only for `!!binary`, which no compose file needs
+
                 data = base64.b64decode(text.replace("\n", "").replace("\r", ""), validate=True)
             except ValueError:
                 raise self.error(node, "!!binary value contains invalid base64 data") from None

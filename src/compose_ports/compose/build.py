@@ -141,7 +141,7 @@ def _bindings(name: str, ports: Any, env: Environment, problems: Problems) -> li
     if not isinstance(ports, list):
         return []
     for entry in ports:
-        if isinstance(entry, Failed):
+        if isinstance(entry, Failed) and not entry.reported:
             problems.add(entry.diagnostic(name, index_of(entry, list(ports))))
     return [
         _binding(name, entry.spec, entry.item, ports, 0, env)

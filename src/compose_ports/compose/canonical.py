@@ -13,6 +13,7 @@ from typing import Any
 
 from compose_ports.compose.merge import unique
 from compose_ports.compose.ports import (
+    ENGINE,
     UNICITY,
     PortError,
     missing_target_error,
@@ -133,6 +134,15 @@ def _final_stage_entries(
     """
     entries: list[Entry | Failed] = []
     for entry in parsed:
+        if isinstance(entry, Failed) and entry.error.stage == ENGINE:
+            # What only the engine refuses is no error to `config`: the entry stays in the
+            # list, where a later file's entries count it when Compose names their place
+            # ("ports.[3]"). It is reported once, here, in the file that wrote it.
+            if not entry.reported:
+                problems.add(entry.diagnostic(name, index_of(entry, parsed)))
+                entry.reported = True
+            entries.append(entry)
+            continue
         if isinstance(entry, Failed) and entry.error.stage not in FINAL_STAGES:
             problems.add(entry.diagnostic(name, index_of(entry, parsed)))
             continue
@@ -207,7 +217,7 @@ def index_of(failed: Failed, entries: list[Entry | Failed]) -> int:
 class Failed:
     """An entry Compose refuses: kept in place until its index in the list is known."""
 
-    __slots__ = ("by_position", "error", "position", "src")
+    __slots__ = ("by_position", "error", "position", "reported", "src")
 
     def __init__(
         self, error: PortError, src: Source, position: int, by_position: bool = False
@@ -216,6 +226,7 @@ class Failed:
         self.src = src
         self.position = position
         self.by_position = by_position  # named by its place in the list as written
+        self.reported = False  # an engine refusal kept in the list: said once
 
     def diagnostic(self, service: str, index: int) -> Diagnostic:
         message = _port_message(self.error, service, index, self.src.file)

@@ -77,16 +77,17 @@ class Loader:
                 )
                 continue
             doc = self.interpolate(doc, "")
-            if not self.check_structure(doc, file):
+            if not self.check_structure(doc, file, getattr(raw, "times", True)):
                 continue
             doc = self.resolve_includes(doc, path, (*seen, file))
             doc = self.resolve_extends(doc, path)
             result.append(doc)
         return result
 
-    def check_structure(self, doc: YMap, file: str) -> bool:
-        """What Compose's schema refuses about the shape of services and ports: a read error."""
-        time = first_time(doc)
+    def check_structure(self, doc: YMap, file: str, times: bool = True) -> bool:
+        """What Compose's schema refuses about the shape of services and ports: a read error.
+        `times`: whether the file holds a time at all (yamlread.Documents)."""
+        time = first_time(doc) if times else None
         if time is not None and not _ports_fail_first(doc):
             # go-yaml reads a plain `2001-01-01` as a time, which no JSON type is: Compose's
             # schema refuses it anywhere but below an `x-` key, before any port is parsed;
