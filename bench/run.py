@@ -267,6 +267,43 @@ def compose_ports_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "compose_ports"]
 
 
+def baseline_command(source: Path | None, cp: list[str]) -> list[str] | None:
+    """The same console script importing compose-ports from another checkout's src/."""
+    if source is None:
+        return None
+    import compileall
+
+    # Byte-compiled as the measured tree is (compile_bytecode), so that neither pays for it.
+    compileall.compile_dir(str(source / "compose_ports"), quiet=1)
+    return ["env", f"PYTHONPATH={source.resolve()}", *cp]
+
+
+def baseline_rows(
+    source: Path | None,
+    floor: float,
+    flat_floor: float,
+    pairs: list[tuple[str, Measure, Measure, float | None]],
+) -> list[Row]:
+    """This tree and the baseline, measured in the same rounds: (label, ours, theirs, floor);
+    a floor of 0.0 stands for the flat monorepo's whole-process floor, None for no floor."""
+    rows = []
+    for label, ours, theirs, against in pairs:
+        if ours.failure or theirs.failure or not ours.runs or not theirs.runs:
+            continue
+        reference = flat_floor if against == 0.0 else against
+        ratio = f", {theirs.wall / reference:.1f}x floor" if reference else ""
+        rows.append(
+            command_row(
+                f"baseline ({source}): {label}",
+                theirs,
+                f"this tree {ours.wall / theirs.wall:.2f}x it{ratio}",
+                "info",
+                None,
+            )
+        )
+    return rows
+
+
 def compose_lint_command() -> list[str] | None:
     """compose-lint, when it is installed (beside this interpreter or on PATH)."""
     script = Path(sys.executable).parent / "compose-lint"
@@ -440,9 +477,13 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     compose_lint = compose_lint_command()
     if compose_lint is not None:
         jobs.append(Job([*compose_lint, "compose.yaml"], bare.parent, tuple(range(0, 126))))
+    base = baseline_command(args.baseline, cp)
+    if base is not None:
+        jobs.append(Job([*base, *one_file[len(cp) :]], bare.parent, (0, 1)))
     log("measuring one-file lint, with and without a config (and compose-lint), in rounds ...")
     single, single_config, *others = runner.alternate(jobs, short)
-    other: Measure | None = others[0] if others else None
+    other: Measure | None = others[0] if compose_lint is not None else None
+    base_single: Measure | None = others[-1] if base is not None else None
     log("measuring lint of the single-port and the range stacks, in rounds ...")
     singles, ranged = runner.alternate(
         [
@@ -466,10 +507,11 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
         job.timeout = ONE_PORT_TIMEOUT
     crowd_measures = runner.alternate(crowd_jobs, args.repeat)
     log("measuring the flat monorepo (its whole-process floor, lint) in rounds ...")
-    flat_floor, flat_lint = runner.alternate(
+    flat_floor, flat_lint, *base_flat = runner.alternate(
         [
             Job([python, "-c", FLOOR_SCRIPT, str(list_flat)], work, inner=True),
             Job([*cp, *lint_json], work / "flat"),
+            *([Job([*base, *lint_json], work / "flat")] if base is not None else []),
         ],
         args.repeat,
     )
@@ -477,7 +519,7 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
     ten = generate(work / "mono-10x", stacks_10x)
     list_10x = write_list(work / "files-10x.txt", ten)
     log("measuring the monorepos (floor, ruamel.yaml, lint, map, fix; 10x) in rounds ...")
-    floor, ruamel, lint_1x, map_1x, fix_1x, floor_10x, lint_10x = runner.alternate(
+    floor, ruamel, lint_1x, map_1x, fix_1x, floor_10x, lint_10x, *base_1x = runner.alternate(
         [
             Job([python, "-c", FLOOR_SCRIPT, str(list_1x)], work, inner=True),
             Job([python, "-c", RUAMEL_SCRIPT, str(list_1x)], work, inner=True),
@@ -486,6 +528,15 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
             Job([*cp, "fix", ".", "--check"], work / "mono-1x", ok=(0, 1)),
             Job([python, "-c", FLOOR_SCRIPT, str(list_10x)], work, inner=True),
             Job([*cp, *lint_json], work / "mono-10x"),
+            *(
+                [
+                    Job([*base, *lint_json], work / "mono-1x"),
+                    Job([*base, "map", ".", "--format", "json"], work / "mono-1x"),
+                    Job([*base, "fix", ".", "--check"], work / "mono-1x", ok=(0, 1)),
+                ]
+                if base is not None
+                else []
+            ),
         ],
         args.repeat,
     )
@@ -614,6 +665,19 @@ def benchmark(args: argparse.Namespace, work: Path) -> tuple[list[Row], list[str
             None,
         ),
     ]
+    if base is not None and base_single is not None:
+        rows += baseline_rows(
+            args.baseline,
+            f,
+            flat_floor.wall,
+            [
+                ("one file: `lint compose.yaml`, no config", single, base_single, None),
+                ("`lint . --format json --exit-zero`, 1x", lint_1x, base_1x[0], f),
+                ("`map . --format json`, 1x", map_1x, base_1x[1], f),
+                ("`fix . --check`, 1x", fix_1x, base_1x[2], f),
+                ("flat monorepo: `lint . --format json --exit-zero`", flat_lint, base_flat[0], 0.0),
+            ],
+        )
     rows += crowd_rows(crowd_measures, one_port_services)
     flat_whole = flat_floor.wall
     rows += [
@@ -715,6 +779,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--timeout", type=float, default=900.0, help="kill a run after this many seconds"
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also measure the compose-ports of another checkout's src/ (e.g. a worktree of an "
+        "older commit) in the same rounds, for the rows with a ratio target: the machine's "
+        "share of a result, apart from the code's",
+    )
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
     args = parser.parse_args(argv)
     if args.quick:
