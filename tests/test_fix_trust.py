@@ -491,3 +491,44 @@ def test_two_fix_runs_define_every_variable_once(tmp_path: Path) -> None:
     assert len(used) == 120
     defined = [line.split("=", 1)[0] for line in (tmp_path / "shared.env").read_text().splitlines()]
     assert sorted(defined) == sorted(used)
+
+
+def _many_stacks(root: Path, count: int) -> None:
+    (root / ".git").mkdir()
+    for n in range(count):
+        stack = root / f"s{n:02d}"
+        stack.mkdir()
+        (stack / "compose.yaml").write_text(
+            f'services:\n  web:\n    image: nginx\n    ports: ["{8000 + n}:80"]\n'
+        )
+
+
+@pytest.mark.parametrize("threshold", [1, 10_000], ids=["forked", "serial"])
+def test_the_proof_says_the_same_in_a_forked_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threshold: int
+) -> None:
+    # The readers' proofs run in two processes on a monorepo: what they find is what one
+    # process finds, in the same order, a broken proof included.
+    from compose_ports.compose.loading import LoadOptions
+    from compose_ports.fix import proof
+    from compose_ports.fix.pipeline import FixRequest, run
+
+    _many_stacks(tmp_path, 20)
+    monkeypatch.setattr(proof, "_PARALLEL_FROM", threshold)
+    request = FixRequest((str(tmp_path),), LoadOptions(cwd=str(tmp_path)), write=False)
+    outcome = run(request)
+    assert outcome.errors == []
+    assert len(outcome.planned) == 20
+    assert all("${WEB_PORT" in new for _, new in outcome.planned.values())
+
+    real_compare = proof._compare
+
+    def wrong_for_s07(reader, after, expected, shifts):  # type: ignore[no-untyped-def]
+        if "/s07/" in reader.project.files[0]:
+            return "it would publish 1->1/tcp of web"
+        return real_compare(reader, after, expected, shifts)
+
+    monkeypatch.setattr(proof, "_compare", wrong_for_s07)
+    broken = run(request)
+    assert len(broken.errors) == 1
+    assert "s07" in broken.errors[0] and "it would publish 1->1/tcp of web" in broken.errors[0]

@@ -15,9 +15,11 @@ the first), or a name another project already gives a value.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 
 from compose_ports.compose.loading import FileCache, load_project
 from compose_ports.fix.planning import Expected
@@ -120,35 +122,70 @@ def prove(
     affected = [r for r in readers if edited & set(r.project.reads or r.project.files)]
     new_cache = cache.replaced(texts)
     today = shifts_of(expected)
-    for reader in affected:
-        after = load_project(reader.options, stack=reader.stack, cache=new_cache)
-        problem = _compare(reader, after, expected, today)
-        if problem is not None:
-            return f"{where(reader.project)}: {problem}"
     chosen = sentinels(affected, expected)
-    if not chosen:
-        return None
-    shifted = shifts_of(expected, chosen)
+    shifted = shifts_of(expected, chosen) if chosen else today
     # Each reader gets the variables its own files were given, each set to its sentinel.
     by_file: dict[str, list[str]] = {}
     for name in chosen:
         for file in {s.file for s in expected.named[name][0]}:
             by_file.setdefault(file, []).append(name)
-    for reader in affected:
+
+    def check(reader: Reader) -> _Verdict:
+        """Both proofs of one reader: with today's values, then with the new variables set."""
+        after = load_project(reader.options, stack=reader.stack, cache=new_cache)
+        problem = _compare(reader, after, expected, today)
+        if problem is not None:
+            return f"{where(reader.project)}: {problem}", None
         names = sorted(
             {n for f in reader.project.reads or reader.project.files for n in by_file.get(f, ())}
         )
         if not names:
-            continue
+            return None, None
         values = {n: _value(chosen[n], expected.named[n][2]) for n in names}
         options = replace(reader.options, environ={**reader.options.environ, **values})
         after = load_project(options, stack=reader.stack, cache=new_cache)
         problem = _compare(reader, after, expected, shifted)
-        if problem is not None:
-            shown = ", ".join(f"{n}={v}" for n, v in list(values.items())[:3])
-            more = f" and {len(values) - 3} more" if len(values) > 3 else ""
-            return f"{where(reader.project)} with {shown}{more} set: {problem}"
+        if problem is None:
+            return None, None
+        shown = ", ".join(f"{n}={v}" for n, v in list(values.items())[:3])
+        more = f" and {len(values) - 3} more" if len(values) > 3 else ""
+        return None, f"{where(reader.project)} with {shown}{more} set: {problem}"
+
+    verdicts = list(_each(check, affected))
+    # Today's values first: a reader that no longer publishes what it did says more than one
+    # whose new variable does not move its port.
+    for problems in (v[0] for v in verdicts), (v[1] for v in verdicts):
+        for problem in problems:
+            if problem is not None:
+                return problem
     return None
+
+
+# Below this many readers a second process costs more than it saves.
+_PARALLEL_FROM = 16
+_Verdict = tuple[str | None, str | None]  # (with today's values, with the new variables set)
+_JOBS: list[Callable[[], _Verdict]] = []
+
+
+def _each(check: Callable[[Reader], _Verdict], readers: Sequence[Reader]) -> Iterable[_Verdict]:
+    """Each reader's verdict, in order. The readers are independent: on a machine with more
+    than one core, a forked worker proves half of them (it inherits every parsed file), so
+    the proof of a monorepo costs about what one load of it costs."""
+    workers = min(2, os.cpu_count() or 1)
+    if workers < 2 or len(readers) < _PARALLEL_FROM or not hasattr(os, "fork"):
+        return map(check, readers)
+    import multiprocessing
+
+    _JOBS[:] = [partial(check, reader) for reader in readers]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_run, range(len(_JOBS)), chunksize=max(1, len(_JOBS) // 16))
+    finally:
+        _JOBS.clear()
+
+
+def _run(index: int) -> _Verdict:
+    return _JOBS[index]()
 
 
 def _compare(reader: Reader, after: Project, expected: Expected, shifts: Shifts) -> str | None:
