@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -405,3 +406,42 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     sys.exit(main(sys.argv))
+
+
+def session(ports: range) -> Iterator[str]:
+    """A test's engine, clean before and after, with its host ports free: what it says it is.
+    The body of the tests' `dockerd` fixtures (`yield from engine.session(PORTS)`)."""
+    cleanup()
+    ensure_image()
+    held = ports_free(ports)
+    assert not held, f"the test ports are held by something else on this machine: {held}"
+    yield describe()
+    cleanup()
+
+
+def compose_file(
+    services: dict[str, list[str | dict]],
+    settings: dict[str, dict] | None = None,
+    tail: str = "",
+    *,
+    flow: bool = False,
+) -> str:
+    """A compose file of services that hold these ports, in this order; `settings` adds keys
+    to services, `tail` top-level sections. `flow`: each `ports` on one line (`[...]`), where
+    a test names the lines its findings are on."""
+    lines = ["services:"]
+    for name, entries in services.items():
+        lines += [
+            f"  {name}:",
+            f"    image: {IMAGE}",
+            "    pull_policy: never",
+            f"    command: {json.dumps(COMMAND)}",
+            f'    labels: {{{LABEL}: "1"}}',
+        ]
+        lines += [f"    {k}: {json.dumps(v)}" for k, v in (settings or {}).get(name, {}).items()]
+        if flow:
+            lines.append(f"    ports: {json.dumps(entries)}")
+        elif entries:
+            lines.append("    ports:")
+            lines += [f"      - {json.dumps(entry)}" for entry in entries]
+    return "\n".join(lines) + "\n" + tail

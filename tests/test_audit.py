@@ -345,26 +345,7 @@ PORTS = range(24320, 24331)
 
 @pytest.fixture
 def dockerd() -> Iterator[str]:
-    engine.cleanup()
-    engine.ensure_image()
-    taken = engine.ports_free(PORTS)
-    assert not taken, f"the test ports are held by something else on this machine: {taken}"
-    yield engine.describe()
-    engine.cleanup()
-
-
-def compose_file(services: dict[str, list[str]]) -> str:
-    lines = ["services:"]
-    for name, ports in services.items():
-        lines += [
-            f"  {name}:",
-            f"    image: {engine.IMAGE}",
-            "    pull_policy: never",
-            f"    command: {json.dumps(engine.COMMAND)}",
-            f'    labels: {{{engine.LABEL}: "1"}}',
-            f"    ports: {json.dumps(ports)}",
-        ]
-    return "\n".join(lines) + "\n"
+    yield from engine.session(PORTS)
 
 
 def audit_json(directory: Path, name: str) -> tuple[int, dict[str, Any]]:
@@ -395,22 +376,25 @@ def test_every_kind_of_drift_on_the_engine(tmp_path: Path, dockerd: str) -> None
     other.mkdir()
     # What runs: started from these files...
     (shop / "compose.yaml").write_text(
-        compose_file({"web": ["24320:80"], "moved": ["24322:80"], "ip": ["24323:80"]})
+        engine.compose_file(
+            {"web": ["24320:80"], "moved": ["24322:80"], "ip": ["24323:80"]}, flow=True
+        )
     )
-    (other / "compose.yaml").write_text(compose_file({"api": ["24326:80"]}))
+    (other / "compose.yaml").write_text(engine.compose_file({"api": ["24326:80"]}, flow=True))
     try:
         engine.up_all(shop, "cpt-audit")
         engine.up_all(other, "cpt-audit-other")
         engine.run_by_hand("cpt-audit-hand", ["24325:80"])
         # ...and what the files say now.
         (shop / "compose.yaml").write_text(
-            compose_file(
+            engine.compose_file(
                 {
                     "web": ["24320:80"],
                     "moved": ["24321:80"],
                     "ip": ["127.0.0.1:24323:80"],
                     "off": ["24324:80"],
-                }
+                },
+                flow=True,
             )
         )
         (shop / ".git").mkdir()
@@ -456,7 +440,9 @@ def test_every_kind_of_drift_on_the_engine(tmp_path: Path, dockerd: str) -> None
 def test_a_running_stack_as_declared_is_clean(tmp_path: Path, dockerd: str) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "compose.yaml").write_text(
-        compose_file({"web": ["24327:80", "127.0.0.1:24328:81"], "pool": ["24329-24330:80"]})
+        engine.compose_file(
+            {"web": ["24327:80", "127.0.0.1:24328:81"], "pool": ["24329-24330:80"]}, flow=True
+        )
     )
     try:
         engine.up_all(tmp_path, "cpt-audit-clean")

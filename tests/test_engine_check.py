@@ -135,33 +135,16 @@ def test_the_summary_counts_blocked_and_running_ports(
 
 @pytest.fixture
 def dockerd() -> Iterator[str]:
-    engine.cleanup()
-    engine.ensure_image()
-    held = engine.ports_free(PORTS)
-    assert not held, f"the test ports are held by something else on this machine: {held}"
-    yield engine.describe()
-    engine.cleanup()
-
-
-def compose_file(services: dict[str, list[str]]) -> str:
-    lines = ["services:"]
-    for name, ports in services.items():
-        lines += [
-            f"  {name}:",
-            f"    image: {engine.IMAGE}",
-            "    pull_policy: never",
-            f"    command: {json.dumps(engine.COMMAND)}",
-            f'    labels: {{{engine.LABEL}: "1"}}',
-            f"    ports: {json.dumps(ports)}",
-        ]
-    return "\n".join(lines) + "\n"
+    yield from engine.session(PORTS)
 
 
 def stack(directory: Path, name: str, services: dict[str, list[str]]) -> Path:
     """A project directory whose compose file names the project, as `docker compose` reads it."""
     directory.mkdir(parents=True)
     (directory / ".git").mkdir()
-    (directory / "compose.yaml").write_text(f"name: {name}\n" + compose_file(services))
+    (directory / "compose.yaml").write_text(
+        f"name: {name}\n" + engine.compose_file(services, flow=True)
+    )
     return directory
 
 

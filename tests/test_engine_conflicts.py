@@ -642,29 +642,6 @@ def test_cp101_predicts_the_services_the_engine_refuses(
 # Single projects: what the engine does, pinned
 
 
-def compose_file(
-    services: dict[str, list[str | dict]],
-    settings: dict[str, dict] | None = None,
-    tail: str = "",
-) -> str:
-    """A compose file of services that hold these ports, in this order; `settings` adds keys
-    to services, `tail` top-level sections."""
-    lines = ["services:"]
-    for name, entries in services.items():
-        lines += [
-            f"  {name}:",
-            f"    image: {engine.IMAGE}",
-            "    pull_policy: never",
-            f"    command: {json.dumps(engine.COMMAND)}",
-            f'    labels: {{{engine.LABEL}: "1"}}',
-        ]
-        lines += [f"    {k}: {json.dumps(v)}" for k, v in (settings or {}).get(name, {}).items()]
-        if entries:
-            lines.append("    ports:")
-            lines += [f"      - {json.dumps(entry)}" for entry in entries]
-    return "\n".join(lines) + "\n" + tail
-
-
 @dataclass
 class Run:
     verdicts: dict[str, engine.Up]
@@ -682,7 +659,7 @@ def run_in_order(
     tail: str = "",
 ) -> Run:
     """Start the services one by one in file order; tear the project down."""
-    (tmp / "compose.yaml").write_text(compose_file(services, settings, tail))
+    (tmp / "compose.yaml").write_text(engine.compose_file(services, settings, tail))
     (tmp / ".git").mkdir(exist_ok=True)  # the repository root, for lint: no config above it
     project = f"{engine.PROJECT_PREFIX}{name}"
     try:
@@ -763,19 +740,19 @@ def test_engine_refuses_the_pool_that_finds_every_port_taken(
 
 
 def test_cp101_pool_that_started_first_is_not_exhausted_by_later_ports(tmp_path: Path) -> None:
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(PORT_POOL_PORT)})
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(PORT_POOL_PORT)})
     assert errors_on(findings, "second"), findings  # right today: the pool took 24091
     assert not errors_on(findings, "pool"), errors_on(findings, "pool")
 
 
 def test_cp101_pool_that_started_first_leaves_one_of_its_ports(tmp_path: Path) -> None:
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(POOL_THEN_ITS_PORTS)})
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(POOL_THEN_ITS_PORTS)})
     certain = [s for s in ("first", "second") if errors_on(findings, s)]
     assert len(certain) <= 1, [f["message"] for f in findings]
 
 
 def test_cp101_pools_that_outnumber_their_ports(tmp_path: Path) -> None:
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(THREE_POOLS_TWO_PORTS)})
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(THREE_POOLS_TWO_PORTS)})
     assert errors_on(findings, "c"), [f"{f['severity']}: {f['message']}" for f in findings]
 
 
@@ -786,7 +763,7 @@ def test_cp101_pools_that_outnumber_their_ports(tmp_path: Path) -> None:
 def _pool_retry(tmp: Path) -> tuple[list[engine.Up], list[dict]]:
     """A pool on 0.0.0.0 whose first port 127.0.0.1 holds, started twice."""
     services = {"holder": ["127.0.0.1:24190:80"], "pool": ["0.0.0.0:24190-24191:80"]}
-    (tmp / "compose.yaml").write_text(compose_file(services))
+    (tmp / "compose.yaml").write_text(engine.compose_file(services))
     (tmp / ".git").mkdir(exist_ok=True)
     project = f"{engine.PROJECT_PREFIX}pool-retry"
     try:
@@ -832,7 +809,7 @@ def test_dockerd_20_10_may_give_a_pool_its_containers_fixed_port(
     here depends on Go's map order: now and then the pool comes first, its round-robin hands
     it 24194, and the fixed port is refused. Started until that happens (about one try in two)."""
     services = {"own": ["24194:80", "0.0.0.0:24194-24195:90"]}
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(services)})
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(services)})
     assert [f["severity"] for f in findings] == ["warning"], findings
     if not dockerd.is_20_10:
         pytest.skip(f"pinned for dockerd 20.10; this is {dockerd}")
@@ -861,7 +838,7 @@ def test_dockerd_20_10_unset_pool_takes_its_ipv4_and_ipv6_ports_apart(
     if not dockerd.ipv6:
         pytest.skip(f"{dockerd}: no IPv6 publishing")
     services = {"v4": ["0.0.0.0:24192:80"], "v6": ["[::]:24193:80"], "pool": ["24192-24193:80"]}
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(services)})
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(services)})
     assert errors_on(findings, "pool"), findings  # compose-ports: no port free in both
     if not dockerd.is_20_10:
         pytest.skip(f"pinned for dockerd 20.10; this is {dockerd}")
@@ -947,7 +924,7 @@ def test_dockerd_20_10_starts_a_container_with_target_0(dockerd: Engine, tmp_pat
     on that port is refused, and CP101, which leaves the entry out of the map, does not say so.
     """
     services = {"zero": [{"target": 0, "published": "24094"}], "later": ["24094:80"]}
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(services)}, "CP101,CP102")
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(services)}, "CP101,CP102")
     assert [(f["code"], f["service"]) for f in findings] == [("CP102", "zero")], findings
     if not dockerd.is_20_10:
         pytest.skip(f"pinned for dockerd 20.10; this is {dockerd}: {findings}")
@@ -973,7 +950,9 @@ def test_engine_refuses_a_long_syntax_unknown_protocol(dockerd: Engine, tmp_path
 
 
 def test_cp102_reports_a_long_syntax_unknown_protocol(tmp_path: Path) -> None:
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(UNKNOWN_PROTOCOL)}, "CP102")
+    findings = lint_files(
+        tmp_path, {"compose.yaml": engine.compose_file(UNKNOWN_PROTOCOL)}, "CP102"
+    )
     assert findings, "CP102 says nothing"
 
 
@@ -998,7 +977,7 @@ def test_dockerd_20_10_reads_two_parts_of_a_three_part_range(
 def test_cp101_sees_the_pool_of_a_three_part_range(tmp_path: Path) -> None:
     """The engine reads the first two parts (moby's nat.ParsePortRange, and dockerd 20.10 as
     run above): a pool of 24090-24091, which `later` may or may not find taken."""
-    findings = lint_files(tmp_path, {"compose.yaml": compose_file(THREE_PART_RANGE)}, "CP1")
+    findings = lint_files(tmp_path, {"compose.yaml": engine.compose_file(THREE_PART_RANGE)}, "CP1")
     assert not [f for f in findings if f["code"] == "CP102"], findings
     on_later = [f for f in findings if f["service"] == "later" and f["code"] == "CP101"]
     assert [f["severity"] for f in on_later] == ["warning"], findings
@@ -1082,6 +1061,6 @@ def test_engine_does_not_publish(case: str, dockerd: Engine, tmp_path: Path) -> 
 @pytest.mark.parametrize("case", sorted(UNPUBLISHED))
 def test_cp101_leaves_out_what_the_engine_does_not_publish(case: str, tmp_path: Path) -> None:
     found = UNPUBLISHED[case]
-    text = compose_file(_unpublished_services(found), found.settings, found.tail)
+    text = engine.compose_file(_unpublished_services(found), found.settings, found.tail)
     findings = lint_files(tmp_path, {"compose.yaml": text})
     assert not [f for f in findings if f["severity"] == "error"], [f["message"] for f in findings]

@@ -377,12 +377,7 @@ def test_a_bad_timeout_is_a_usage_error(tmp_path: Path, timeout: str, no_engine:
 
 @pytest.fixture
 def dockerd() -> Iterator[str]:
-    engine.cleanup()
-    engine.ensure_image()
-    held = engine.ports_free(PORTS)
-    assert not held, f"the test ports are held by something else on this machine: {held}"
-    yield engine.describe()
-    engine.cleanup()
+    yield from engine.session(PORTS)
 
 
 HTTPD = ["/bin/httpd", "-f", "-p", "80", "-h", "/"]
