@@ -10,6 +10,8 @@ from compose_ports.errors import ComposePortsError
 from compose_ports.readfile import read_bytes
 from compose_ports.yamlread import decode, read_documents
 
+_Reads = tuple[dict[str, bytes], dict[str, str], dict[str, tuple[suppressions.Marker, ...]]]
+
 
 class FileCache:
     """Files by path, read and parsed once per run: several stacks often share a file.
@@ -56,6 +58,29 @@ class FileCache:
     def forget(self, path: str) -> None:
         """Drop a file's parsed documents (its bytes and text stay)."""
         self._docs.pop(path, None)
+
+    def known(self) -> frozenset[str]:
+        """The paths read so far."""
+        return frozenset(self.markers) | frozenset(self._data)
+
+    def read_since(self, known: frozenset[str]) -> _Reads:
+        """What was read after `known`, for another process's cache to `take` (forked.py): the
+        bytes and texts `fix` edits and the comments lint obeys. Parsed documents stay here."""
+        return (
+            {k: v for k, v in self._data.items() if k not in known},
+            {k: v for k, v in self._text.items() if k not in known},
+            {k: v for k, v in self.markers.items() if k not in known},
+        )
+
+    def take(self, reads: _Reads) -> None:
+        data, text, markers = reads
+        # What this process read itself stays: both read the same bytes, or the first won.
+        for path, raw in data.items():
+            self._data.setdefault(path, raw)
+        for path, decoded in text.items():
+            self._text.setdefault(path, decoded)
+        for path, found in markers.items():
+            self.markers.setdefault(path, found)
 
     def replaced(self, texts: Mapping[str, str]) -> FileCache:
         """A cache that reads `texts` for their paths and the disk for the rest."""

@@ -15,15 +15,14 @@ the first), or a name another project already gives a value.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from functools import partial
 
 from compose_ports.compose.loading import FileCache, load_project
 from compose_ports.fix.planning import Expected
 from compose_ports.fix.readers import Reader
+from compose_ports.forked import map_split
 from compose_ports.model import PortBinding, Project, Source
 from compose_ports.rules.base import where
 
@@ -164,28 +163,13 @@ def prove(
 # Below this many readers a second process costs more than it saves.
 _PARALLEL_FROM = 16
 _Verdict = tuple[str | None, str | None]  # (with today's values, with the new variables set)
-_JOBS: list[Callable[[], _Verdict]] = []
 
 
-def _each(check: Callable[[Reader], _Verdict], readers: Sequence[Reader]) -> Iterable[_Verdict]:
+def _each(check: Callable[[Reader], _Verdict], readers: Sequence[Reader]) -> list[_Verdict]:
     """Each reader's verdict, in order. The readers are independent: on a machine with more
-    than one core, a forked worker proves half of them (it inherits every parsed file), so
-    the proof of a monorepo costs about what one load of it costs."""
-    workers = min(2, os.cpu_count() or 1)
-    if workers < 2 or len(readers) < _PARALLEL_FROM or not hasattr(os, "fork"):
-        return map(check, readers)
-    import multiprocessing
-
-    _JOBS[:] = [partial(check, reader) for reader in readers]
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_run, range(len(_JOBS)), chunksize=max(1, len(_JOBS) // 16))
-    finally:
-        _JOBS.clear()
-
-
-def _run(index: int) -> _Verdict:
-    return _JOBS[index]()
+    than one core, a forked worker proves the last part of them (it inherits every parsed
+    file), so the proof of a monorepo costs about what one load of it costs."""
+    return map_split(check, readers, _PARALLEL_FROM)
 
 
 def _compare(reader: Reader, after: Project, expected: Expected, shifts: Shifts) -> str | None:

@@ -1,0 +1,135 @@
+"""Many independent jobs shared with one forked worker: a monorepo's stacks, a fix's proofs.
+
+On a machine with two cores or more, a forked child computes the last part of the items while
+the parent computes the first, and sends its results back pickled through a pipe; the child
+inherits everything the parent has read so far. The worker is a shortcut and nothing more: a
+child that fails in any way (it crashed, raised, was killed, or sent what cannot be read back)
+leaves its part to the parent, which then computes it as a serial run would, exceptions
+included. So a run's result never depends on whether it forked.
+
+Only `os.fork` is used (a spawned interpreter would import everything again, and pickle the
+work's closures); where it is missing, or `COMPOSE_PORTS_JOBS=1`, everything runs in order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+JOBS_VARIABLE = "COMPOSE_PORTS_JOBS"
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def workers() -> int:
+    """How many processes a split may use: 1 or 2 (the cores this process may run on)."""
+    setting = os.environ.get(JOBS_VARIABLE, "").strip()
+    if setting.isdigit() and int(setting) >= 1:
+        wanted = int(setting)
+    else:
+        try:
+            wanted = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            wanted = os.cpu_count() or 1
+    return 2 if wanted >= 2 and hasattr(os, "fork") else 1
+
+
+def map_split(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    minimum: int,
+    share: float = 0.5,
+    harvest: Callable[[], Any] | None = None,
+    absorb: Callable[[Any], None] | None = None,
+) -> list[R]:
+    """`[func(item) for item in items]`, the last part computed by a forked child when there
+    are at least `minimum` items and a second core.
+
+    The parent computes the first `share` of the items (a little more than half pays for
+    reading the child's results back). `harvest`, called in the child after its part, returns
+    what else its work left behind that the parent needs (files it read); `absorb` takes it in
+    the parent.
+    """
+    if len(items) < max(minimum, 2) or workers() < 2:
+        return [func(item) for item in items]
+    cut = min(len(items) - 1, max(1, round(len(items) * share)))
+    first, rest = items[:cut], items[cut:]
+    child = _Child.start(lambda: ([func(item) for item in rest], harvest() if harvest else None))
+    try:
+        results = [func(item) for item in first]
+        payload = child.result()
+    finally:
+        child.stop()
+    if payload is None:
+        return results + [func(item) for item in rest]
+    theirs, left = payload
+    if absorb is not None:
+        absorb(left)
+    return results + list(theirs)
+
+
+class _Child:
+    """A forked process running one job and writing its pickled result to a pipe."""
+
+    def __init__(self, pid: int, reading: int) -> None:
+        self.pid = pid
+        self.reading = reading
+        self.done = False
+
+    @classmethod
+    def start(cls, job: Callable[[], Any]) -> _Child:
+        import pickle  # only a run that forks needs it: one-file lint does not import it
+
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which coverage does not follow
+            os.close(reading)
+            code = 1
+            try:
+                data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(writing, "wb") as pipe:
+                    pipe.write(data)
+                code = 0
+            except BaseException:  # the parent computes this part again, and reports it
+                pass
+            finally:
+                # Neither the parent's exit handlers nor its buffered output are the child's.
+                os._exit(code)
+        os.close(writing)
+        return cls(pid, reading)
+
+    def result(self) -> Any | None:
+        """What the child computed, or None if it failed."""
+        import pickle
+
+        with os.fdopen(self.reading, "rb") as pipe:
+            self.reading = -1
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.done = True
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+            return None
+        try:
+            return pickle.loads(data)
+        except Exception:
+            return None
+
+    def stop(self) -> None:
+        """Ends the child if the parent stopped early (an exception, Ctrl-C) and reaps it."""
+        if self.reading >= 0:
+            os.close(self.reading)
+            self.reading = -1
+        if not self.done:
+            import signal
+
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.done = True
+
+
+__all__ = ["JOBS_VARIABLE", "map_split", "workers"]
