@@ -1,7 +1,7 @@
 """Many independent jobs shared with one forked worker: a monorepo's stacks, a fix's proofs.
 
-On a machine with two cores or more, a forked child computes the last part of the items while
-the parent computes the first, and sends its results back pickled through a pipe; the child
+On a machine with two cores or more, a forked child computes the second half of the items
+while the parent computes the first, and sends its results back pickled through a pipe; the child
 inherits everything the parent has read so far. The worker is a shortcut and nothing more: a
 child that fails in any way (it crashed, raised, was killed, or sent what cannot be read back)
 leaves its part to the parent, which then computes it as a serial run would, exceptions
@@ -40,21 +40,19 @@ def map_split(
     func: Callable[[T], R],
     items: Sequence[T],
     minimum: int,
-    share: float = 0.5,
     harvest: Callable[[], Any] | None = None,
     absorb: Callable[[Any], None] | None = None,
 ) -> list[R]:
-    """`[func(item) for item in items]`, the last part computed by a forked child when there
+    """`[func(item) for item in items]`, the second half computed by a forked child when there
     are at least `minimum` items and a second core.
 
-    The parent computes the first `share` of the items (a little more than half pays for
-    reading the child's results back). `harvest`, called in the child after its part, returns
+    The parent computes the first half. `harvest`, called in the child after its part, returns
     what else its work left behind that the parent needs (files it read); `absorb` takes it in
     the parent.
     """
     if len(items) < max(minimum, 2) or workers() < 2:
         return [func(item) for item in items]
-    cut = min(len(items) - 1, max(1, round(len(items) * share)))
+    cut = len(items) // 2
     first, rest = items[:cut], items[cut:]
     child = _Child.start(lambda: ([func(item) for item in rest], harvest() if harvest else None))
     try:

@@ -6,12 +6,32 @@ Plain frozen dataclasses. Paths are absolute; reporters make them relative for d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from functools import cache
-from typing import NamedTuple
+from operator import attrgetter
+from typing import NamedTuple, TypeVar
+
+_Class = TypeVar("_Class", bound=type)
 
 
+def _pickled_by_fields(cls: _Class) -> _Class:
+    """Pickled as its class and its fields' values, rebuilt by `__init__`.
+
+    A monorepo's projects come back from the forked worker pickled (module forked): the
+    `__getstate__` a slotted dataclass gets asks `fields()` for every object, and this halves
+    the time to pickle and unpickle 5,000 bindings.
+    """
+    values = attrgetter(*(f.name for f in fields(cls)))
+
+    def __reduce__(self: object) -> tuple[type, tuple[object, ...]]:
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__  # type: ignore[assignment,method-assign]
+    return cls
+
+
+@_pickled_by_fields
 @dataclass(frozen=True, order=True, slots=True)
 class Source:
     """A place in a file: 1-based line and column of the first character of a YAML scalar."""
@@ -30,6 +50,7 @@ class Origin(str, Enum):
     NONE = "none"  # no host port at all (ephemeral)
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PortSpec:
     """One port entry exactly as `docker compose config --format json` prints it.
@@ -117,6 +138,7 @@ class EnvSetting(NamedTuple):
     column: int
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PortBinding:
     """A published port of a service, with where its host port was written."""
@@ -153,6 +175,7 @@ class PortBinding:
         return self.spec.is_pool
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A problem found while reading: an invalid port, a YAML error, an unset required variable."""
@@ -170,6 +193,7 @@ class Diagnostic:
         return f"{self.file}:{self.line}:{self.column}: {self.message}"
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Duplicate:
     """A port entry that repeats another of the same service: Compose keeps only one."""
@@ -182,6 +206,7 @@ class Duplicate:
     kept_raw: str = ""
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Network:
     """What of a project's network decides whether and where ports are published."""
@@ -192,6 +217,7 @@ class Network:
     host_binding_ipv4: str | None = None
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Service:
     name: str
@@ -206,6 +232,7 @@ class Service:
     duplicates: tuple[Duplicate, ...] = ()
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Project:
     """One stack: the files Compose reads together (`-f a -f b`), and what they publish."""

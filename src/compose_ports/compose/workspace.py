@@ -172,10 +172,8 @@ def _unique(specs: list[discovery.StackSpec]) -> list[discovery.StackSpec]:
     return unique_specs
 
 
-# Below this many stacks a second process costs more than it saves. The parent loads a little
-# more than half: reading the worker's projects back costs about a fifth of loading them.
+# Below this many stacks a second process costs more than it saves.
 _FORK_FROM = 16
-_PARENT_SHARE = 0.55
 
 
 def _load_stacks(
@@ -201,13 +199,11 @@ def _load_stacks(
                 cache.forget(name)
         return project
 
-    # The stacks are independent: a forked worker loads the last part of a monorepo's
+    # The stacks are independent: a forked worker loads the second half of a monorepo's
     # (module forked), and hands back the files it read, which `fix` edits and lint's
     # suppression comments come from.
     known = cache.known()
-    projects = map_split(
-        load, specs, _FORK_FROM, _PARENT_SHARE, lambda: cache.read_since(known), cache.take
-    )
+    projects = map_split(load, specs, _FORK_FROM, lambda: cache.read_since(known), cache.take)
     for spec in specs:
         for name in map(str, spec.files):
             cache.forget(name)  # those the worker loaded were parsed here only if shared

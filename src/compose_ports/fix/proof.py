@@ -167,7 +167,7 @@ _Verdict = tuple[str | None, str | None]  # (with today's values, with the new v
 
 def _each(check: Callable[[Reader], _Verdict], readers: Sequence[Reader]) -> list[_Verdict]:
     """Each reader's verdict, in order. The readers are independent: on a machine with more
-    than one core, a forked worker proves the last part of them (it inherits every parsed
+    than one core, a forked worker proves the second half of them (it inherits every parsed
     file), so the proof of a monorepo costs about what one load of it costs."""
     return map_split(check, readers, _PARALLEL_FROM)
 
