@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import jsonschema
 import jsonschema.validators
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compose_ports.findings import Finding, Related, Severity
 from compose_ports.model import Diagnostic
@@ -831,3 +833,27 @@ def test_errors_are_placed_by_their_fields_never_by_their_text() -> None:
         [("compose.yaml", {"startLine": 5})],
         [],
     ]
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and infinities included: json writes them as NaN and Infinity
+    | st.text(st.characters(codec=None)),  # surrogates too (a path's non-UTF-8 bytes)
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_reporters_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    """reporters.common keeps one C encoder for a whole report; its text is json's own."""
+    from compose_ports.reporters.common import encode, encode_compact
+    from compose_ports.reporters.escape import json_safe
+
+    assert encode(value) == json_safe(json.dumps(value, separators=(", ", ": ")))
+    assert encode_compact(value) == json_safe(json.dumps(value, separators=(",", ":")))

@@ -93,17 +93,22 @@ def find_config(directory: Path, override: Path | None = None) -> Config | None:
     if directory in _cache:
         return _cache[directory]
     found: Config | None = None
+    visited = []
     for candidate in (directory, *directory.parents):
         if candidate in _cache:
             found = _cache[candidate]
             break
+        visited.append(candidate)
         config = _config_in(candidate)
         if config is not None:
             found = config
             break
         if (candidate / ".git").exists():
             break
-    _cache[directory] = found
+    # Every directory on the way up has the same nearest config: a monorepo's stacks then
+    # look only in their own folder, not again in each parent up to the root.
+    for candidate in visited:
+        _cache[candidate] = found
     return found
 
 

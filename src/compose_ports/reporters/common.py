@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable, Iterator
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
 
 from compose_ports.model import Diagnostic, PortBinding
 from compose_ports.reporters.escape import json_safe
@@ -81,27 +80,49 @@ class Encoded(list[str]):
 
 def encode(value: object) -> str:
     """JSON on one line; a path's byte that is not UTF-8 as the text `\\xff` (see json_safe)."""
-    return json_safe(_encoder().encode(value))
+    return json_safe(_encoder(", ")(value))
 
 
 def encode_compact(value: object) -> str:
     """As `encode`, without the blanks: for the formats nobody reads by eye (SARIF)."""
-    return json_safe(_compact_encoder().encode(value))
+    return json_safe(_encoder(",")(value))
 
 
 @cache
-def _encoder() -> Any:
-    # One encoder for every item: json.dumps builds a new one per call when given separators.
+def _encoder(item_separator: str) -> Callable[[object], str]:
+    """One encoder for every item of a report: a report encodes thousands of small ones, and
+    `JSONEncoder.encode` sets up the C encoder again for each (it is json's own C encoder,
+    built as `JSONEncoder.iterencode` builds it; where it is missing, the encoder itself)."""
     import json
+    from json import encoder as stdlib
 
-    return json.JSONEncoder(separators=(", ", ": "))
+    key_separator = item_separator.replace(",", ":")
+    fallback = json.JSONEncoder(separators=(item_separator, key_separator))
+    make = getattr(stdlib, "c_make_encoder", None)
+    try:
+        # No markers: a report's values are trees built for it, never cycles, and markers
+        # left over from an encoding that failed would refuse the next one.
+        c_encode = make(  # type: ignore[misc]
+            None,
+            fallback.default,
+            stdlib.encode_basestring_ascii,
+            None,
+            key_separator,
+            item_separator,
+            False,
+            False,
+            True,
+        )
+        c_encode({"probe": [1, 1.5, None, True, "é"]}, 0)
+    except Exception:  # another Python's private signature: the public way, a little slower
+        return fallback.encode
 
+    def encode(value: object) -> str:
+        if isinstance(value, str):
+            return fallback.encode(value)
+        return "".join(c_encode(value, 0))
 
-@cache
-def _compact_encoder() -> Any:
-    import json
-
-    return json.JSONEncoder(separators=(",", ":"))
+    return encode
 
 
 def json_text(value: object, depth: int, indent: str = "") -> str:

@@ -124,6 +124,8 @@ class LintContext:
         self.workspace = workspace
         self.rule = rule
         self._options: dict[tuple[str, int], dict[str, Any]] = {}
+        # Asked for each finding: the projects live as long as the run, so their ids are keys.
+        self._configs: dict[int, Config | None] = {}
         # Set by the pipeline before the rules about suppressions run, after all others.
         self.markers: tuple[MarkerUse, ...] = ()
         self.ran: frozenset[str] = frozenset()  # the codes of the rules that ran before them
@@ -133,7 +135,10 @@ class LintContext:
         return self.workspace.projects
 
     def config(self, project: Project) -> Config | None:
-        return self.workspace.config_of(project)
+        key = id(project)
+        if key not in self._configs:
+            self._configs[key] = self.workspace.config_of(project)
+        return self._configs[key]
 
     def options(self, project: Project) -> dict[str, Any]:
         """The rule's options for this project: its defaults, then the project's config."""
