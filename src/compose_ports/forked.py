@@ -68,8 +68,18 @@ def map_split(
     return results + list(theirs)
 
 
+_PIECE = 64  # results pickled together
+
+
+class _End:
+    """The last piece a child sends: what its work left behind besides its results."""
+
+    def __init__(self, left: Any) -> None:
+        self.left = left
+
+
 class _Child:
-    """A forked process running one job and writing its pickled result to a pipe."""
+    """A forked process running one job and writing its pickled results to a pipe."""
 
     def __init__(self, pid: int, reading: int) -> None:
         self.pid = pid
@@ -77,7 +87,7 @@ class _Child:
         self.done = False
 
     @classmethod
-    def start(cls, job: Callable[[], Any]) -> _Child:
+    def start(cls, job: Callable[[], tuple[list[Any], Any]]) -> _Child:
         import pickle  # only a run that forks needs it: one-file lint does not import it
 
         reading, writing = os.pipe()
@@ -86,9 +96,14 @@ class _Child:
             os.close(reading)
             code = 1
             try:
-                data = pickle.dumps(job(), protocol=pickle.HIGHEST_PROTOCOL)
+                results, left = job()
                 with os.fdopen(writing, "wb") as pipe:
-                    pipe.write(data)
+                    # In pieces: unpickling 2,000 projects at once made the parent's memory
+                    # peak 25 MiB higher than loading them itself (the unpickler's memo).
+                    for start in range(0, len(results), _PIECE):
+                        piece = results[start : start + _PIECE]
+                        pickle.dump(piece, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump(_End(left), pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 code = 0
             except BaseException:  # the parent computes this part again, and reports it
                 pass
@@ -98,21 +113,28 @@ class _Child:
         os.close(writing)
         return cls(pid, reading)
 
-    def result(self) -> Any | None:
-        """What the child computed, or None if it failed."""
+    def result(self) -> tuple[list[Any], Any] | None:
+        """What the child computed and what it harvested, or None if it failed."""
         import pickle
 
+        results: list[Any] = []
+        end = None
         with os.fdopen(self.reading, "rb") as pipe:
             self.reading = -1
-            data = pipe.read()
+            try:
+                while end is None:
+                    piece = pickle.load(pipe)
+                    if isinstance(piece, _End):
+                        end = piece
+                    else:
+                        results.extend(piece)
+            except Exception:
+                end = None  # a child that died half-way: its exit status says so below
         _, status = os.waitpid(self.pid, 0)
         self.done = True
-        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        if end is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
             return None
-        try:
-            return pickle.loads(data)
-        except Exception:
-            return None
+        return results, end.left
 
     def stop(self) -> None:
         """Ends the child if the parent stopped early (an exception, Ctrl-C) and reaps it."""
