@@ -307,6 +307,9 @@ REGRESSIONS: dict[str, GeneratedProject] = {
         _one('"8080:80"', '"127.0.0.1:8080:80"', '{target: 80, published: "abc"}'),
         "services:\n  web:\n    ports:\n      - published: 8080\n",
     ),
+    # binary: "non-string key in services.web.ports[0]: 1". ours: "ports[1]". A `!reset` item
+    # is dropped from its list before Compose looks for keys that are not strings.
+    "reset-item-before-a-non-string-key": _project(_one("!reset 80", "{1: 80}")),
     # binary: 8080->80. ours: "unsupported YAML tag '!foo'". go-yaml leaves a scalar with a
     # tag it does not know a string.
     "unknown-tag-is-a-string": _project(_one('!foo "8080:80"')),

@@ -487,7 +487,10 @@ def _walk(root: Any, overrides: bool = True) -> Iterator[tuple[Any, str]]:
                 name = str(key.value)
                 children.append((value, f"{path}.{name}" if path else name, overridden))
         elif isinstance(node, SequenceNode):
-            children = [(item, f"{path}[{i}]", overridden) for i, item in enumerate(node.value)]
+            # A `!reset` item is dropped from its list before Compose looks: the items after
+            # it move up, and the path names them so (`ports[0]` after `- !reset 80`) [V].
+            kept = [item for item in node.value if overridden or item.tag != RESET_TAG]
+            children = [(item, f"{path}[{i}]", overridden) for i, item in enumerate(kept)]
         stack.extend(reversed(children))
 
 
