@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -351,7 +350,7 @@ def test_text_paths_relative_below_cwd_absolute_elsewhere() -> None:
 
 def test_positions_left_out_when_unknown() -> None:
     # Line 0 means "no position": no format prints a false `:0:0`.
-    whole_file = replace(NO_SERVICE, line=0, column=0, related=(Related(OUTSIDE, 0, 0),))
+    whole_file = NO_SERVICE._replace(line=0, column=0, related=(Related(OUTSIDE, 0, 0),))
     text = lint_text.render([whole_file], CLEAN).splitlines()
     assert text[:2] == [
         ".compose-ports.yaml: CP401 warning unused-registry-entry:"
@@ -647,7 +646,7 @@ def test_sarif_is_lean_one_result_per_line() -> None:
 
 
 def test_sarif_writes_a_level_only_where_it_is_not_the_rules_default() -> None:
-    demoted = replace(CONFLICT, severity=Severity.WARNING)  # `CP101: {severity: warning}`
+    demoted = CONFLICT._replace(severity=Severity.WARNING)  # `CP101: {severity: warning}`
     [result] = sarif([demoted], CLEAN)["runs"][0]["results"]
     assert result["level"] == "warning"
     [result] = sarif([CONFLICT], CLEAN)["runs"][0]["results"]
@@ -668,7 +667,7 @@ def test_sarif_properties_say_what_fixes_a_finding() -> None:
 
 
 def test_sarif_unknown_rule_gets_a_descriptor() -> None:
-    stray = replace(NO_SERVICE, code="CP999", rule="experimental-rule")
+    stray = NO_SERVICE._replace(code="CP999", rule="experimental-rule")
     document = sarif([stray, CONFLICT], CONTEXT._replace(rules=RULES[:1]))
     sarif_validator().validate(document)
     run = document["runs"][0]
@@ -685,16 +684,16 @@ def _fingerprint(finding: Finding, context: ReportContext = CONTEXT) -> str:
 def test_sarif_fingerprint_is_stable_when_lines_move() -> None:
     base = _fingerprint(CONFLICT)
     assert len(base) == 64
-    assert _fingerprint(replace(CONFLICT, line=40, column=3)) == base
+    assert _fingerprint(CONFLICT._replace(line=40, column=3)) == base
     # Related bindings move too; the message's own position references are left out.
-    moved = replace(CONFLICT, related=(replace(CONFLICT.related[0], line=99),))
+    moved = CONFLICT._replace(related=(CONFLICT.related[0]._replace(line=99),))
     assert _fingerprint(moved) == base
-    quoted = replace(CONFLICT, message="Host port 8080/tcp is also set at compose.dev.yaml:8:9")
-    assert _fingerprint(replace(quoted, message=quoted.message.replace(":8:9", ":30:1"))) == (
+    quoted = CONFLICT._replace(message="Host port 8080/tcp is also set at compose.dev.yaml:8:9")
+    assert _fingerprint(quoted._replace(message=quoted.message.replace(":8:9", ":30:1"))) == (
         _fingerprint(quoted)
     )
-    on_line = replace(CONFLICT, message="Host port 8080/tcp, see line 8")
-    assert _fingerprint(replace(on_line, message="Host port 8080/tcp, see line 30")) == (
+    on_line = CONFLICT._replace(message="Host port 8080/tcp, see line 8")
+    assert _fingerprint(on_line._replace(message="Host port 8080/tcp, see line 30")) == (
         _fingerprint(on_line)
     )
     # And it does not depend on where the command runs from, only on the repository root.
@@ -706,12 +705,12 @@ def test_sarif_fingerprint_is_stable_when_lines_move() -> None:
 def test_sarif_fingerprint_changes_with_what_the_finding_is_about() -> None:
     base = _fingerprint(CONFLICT)
     changed = [
-        replace(CONFLICT, service="api"),
-        replace(CONFLICT, stack="shop-dev"),
-        replace(CONFLICT, host="laptop"),
-        replace(CONFLICT, code="CP102"),
-        replace(CONFLICT, file=f"{ROOT}/other/compose.yaml"),
-        replace(CONFLICT, message=CONFLICT.message.replace("8080", "8081")),
+        CONFLICT._replace(service="api"),
+        CONFLICT._replace(stack="shop-dev"),
+        CONFLICT._replace(host="laptop"),
+        CONFLICT._replace(code="CP102"),
+        CONFLICT._replace(file=f"{ROOT}/other/compose.yaml"),
+        CONFLICT._replace(message=CONFLICT.message.replace("8080", "8081")),
     ]
     fingerprints = {_fingerprint(f) for f in changed}
     assert base not in fingerprints
@@ -726,8 +725,8 @@ def test_github_escaping_rules() -> None:
     assert lint_github.escape_property("100% a\r\nb: c, d") == "100%25 a%0D%0Ab%3A c%2C d"
     # '%' first: the escapes it produces are not escaped again.
     assert lint_github.escape_property("%3A") == "%253A"
-    finding = replace(
-        HARD_CODED, message="50% of\nports: 1,2", file=f"{ROOT}/a:b, c%.yaml", service=None
+    finding = HARD_CODED._replace(
+        message="50% of\nports: 1,2", file=f"{ROOT}/a:b, c%.yaml", service=None
     )
     [line, _] = lint_github.render([finding], ReportContext(cwd=ROOT, rules=RULES)).splitlines()
     assert line == (

@@ -25,7 +25,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import unquote_to_bytes
@@ -408,8 +407,7 @@ def _findings(name: str, directory: str, message_part: str) -> tuple[Finding, ..
         host=name,
         related=(Related(f"{ROOT}/{directory}/compose.yaml", 4, 24, name, "proj", name, name),),
     )
-    hard_coded = replace(
-        conflict,
+    hard_coded = conflict._replace(
         code="CP301",
         rule="hardcoded-host-port",
         severity=Severity.INFO,

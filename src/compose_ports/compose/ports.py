@@ -741,29 +741,36 @@ def spec_key(spec: PortSpec) -> str:
 
 # --- The schema's uniqueItems -------------------------------------------------------------
 
-_RAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_RAT_FRACTION = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
-_RAT_PREFIXED = re.compile(r"([+-]?)0([xXoObB])([0-9a-fA-F]+)")
-_RAT_BAD_SEPARATOR = re.compile(r"(?<![0-9a-fA-FxXoObB])_|_(?![0-9a-fA-F])")
+
+@lru_cache(maxsize=1)  # compiled for the first duplicate long-syntax entry: most runs meet none
+def _rat_grammar() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Decimal, fraction, 0x/0o/0b, and where an underscore may not stand."""
+    return (
+        re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
+        re.compile(r"([+-]?[0-9]+)/([0-9]+)"),
+        re.compile(r"([+-]?)0([xXoObB])([0-9a-fA-F]+)"),
+        re.compile(r"(?<![0-9a-fA-FxXoObB])_|_(?![0-9a-fA-F])"),
+    )
 
 
 def _rat(text: str) -> Fraction | None:
     """math/big `Rat.SetString` for the forms a port value can take (decimal, a/b, 0x/0o/0b)."""
     from fractions import Fraction  # only for duplicate long-syntax entries: not at start-up
 
+    decimal, fraction, prefixed, bad_separator = _rat_grammar()
     if "_" in text:
         # It scans with base 0, where an underscore may stand between two digits or after a
         # base prefix ("1_0" is 10, so the string "1_0" equals a later 10) [V].
-        if _RAT_BAD_SEPARATOR.search(text):
+        if bad_separator.search(text):
             return None
         text = text.replace("_", "")
-    if _RAT.fullmatch(text):
+    if decimal.fullmatch(text):
         return Fraction(text)
-    match = _RAT_FRACTION.fullmatch(text)
+    match = fraction.fullmatch(text)
     if match:
         denominator = int(match.group(2))
         return Fraction(int(match.group(1)), denominator) if denominator else None
-    match = _RAT_PREFIXED.fullmatch(text)
+    match = prefixed.fullmatch(text)
     if match:
         base = {"x": 16, "o": 8, "b": 2}[match.group(2).lower()]
         try:
