@@ -220,6 +220,12 @@ class Network:
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Service:
+    """A service of a project: its published ports, and what decides whether they are published.
+
+    (Each dataclass of the model has a docstring: without one, `dataclass` writes one from
+    `inspect.signature` at import, a third of the class's cost, which every run pays.)
+    """
+
     name: str
     image: str | None = None
     profiles: tuple[str, ...] = ()

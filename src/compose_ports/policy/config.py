@@ -59,6 +59,10 @@ class Environment(NamedTuple):
 
 @dataclass(frozen=True)
 class Config:
+    """One policy file: its stacks, hosts, categories, registry, rule settings and env naming.
+
+    Two are equal when they are the same file, whatever was read from it."""
+
     path: Path
     stacks: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     hosts: dict[str, tuple[str, ...]] = field(default_factory=dict)
