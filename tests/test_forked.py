@@ -215,3 +215,49 @@ def test_a_monorepo_loads_alike_with_and_without_the_worker(
         assert split.cache.read(path) == serial.cache.read(path)
         if keep_text:
             assert split.cache.text(path) == serial.cache.text(path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_worker_stops_when_the_parent_is_killed(tmp_path: Path) -> None:
+    """`timeout` sends SIGTERM, which ends the parent at once: the worker must not go on."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import os, time
+from compose_ports.forked import map_split
+
+def slow(item):
+    with open({str(pids)!r}, "a") as f:
+        f.write(f"{{os.getpid()}}\\n")
+    time.sleep(0.2)
+    return item
+
+map_split(slow, range(200), minimum=16)
+"""
+    env = {**os.environ, forked.JOBS_VARIABLE: "2"}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seen = set(pids.read_text().split()) if pids.exists() else set()
+        if len(seen) == 2:
+            break
+        time.sleep(0.05)
+    assert len(seen) == 2, "the worker never started"
+    [worker] = seen - {str(process.pid)}
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=10)
+
+    def running() -> bool:
+        try:  # an exited process nobody has reaped yet is a zombie: `Z` in its stat line
+            return Path(f"/proc/{worker}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and running():
+        time.sleep(0.05)
+    assert not running(), "the worker outlived its parent"

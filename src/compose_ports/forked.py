@@ -54,7 +54,18 @@ def map_split(
         return [func(item) for item in items]
     cut = len(items) // 2
     first, rest = items[:cut], items[cut:]
-    child = _Child.start(lambda: ([func(item) for item in rest], harvest() if harvest else None))
+    parent = os.getpid()
+
+    def second_half() -> tuple[list[R], Any]:
+        results = []
+        for item in rest:
+            if os.getppid() != parent:
+                # The parent was killed (`timeout`, SIGTERM): nobody will read these.
+                os._exit(1)
+            results.append(func(item))
+        return results, harvest() if harvest else None
+
+    child = _Child.start(second_half)
     try:
         results = [func(item) for item in first]
         payload = child.result()
