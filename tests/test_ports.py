@@ -1196,3 +1196,27 @@ def test_random_short_syntax_matches_binary(entries: list[tuple[str, object]]) -
 @given(st.lists(long_entries(), min_size=10, max_size=10))
 def test_random_long_syntax_matches_binary(entries: list[tuple[str, object]]) -> None:
     _check_random(entries)
+
+
+def test_go_printable_table_is_unicode_15_where_this_python_can_tell() -> None:
+    """goprint's table says what Go 1.21+ (Unicode 15.0) prints; this Python's unicodedata
+    must agree on every character both know, whatever its Unicode version."""
+    import unicodedata
+
+    from compose_ports.compose.goprint import UNICODE_VERSION, is_print
+
+    python_version = tuple(map(int, unicodedata.unidata_version.split(".")))
+    go_version = tuple(map(int, UNICODE_VERSION.split(".")))
+    checked = 0
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        known_here = unicodedata.category(char) != "Cn"
+        if python_version <= go_version and known_here:
+            assert is_print(code) == char.isprintable(), hex(code)
+            checked += 1
+        elif python_version > go_version and is_print(code):
+            assert char.isprintable(), hex(code)  # printable in 15.0 stays printable
+            checked += 1
+    assert checked > 100_000

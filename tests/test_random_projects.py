@@ -310,6 +310,13 @@ REGRESSIONS: dict[str, GeneratedProject] = {
     # binary: "non-string key in services.web.ports[0]: 1". ours: "ports[1]". A `!reset` item
     # is dropped from its list before Compose looks for keys that are not strings.
     "reset-item-before-a-non-string-key": _project(_one("!reset 80", "{1: 80}")),
+    # binary: 'strconv.Atoi: parsing "\\xd3\\x1et"'. ours: '"\\udcd3\\x1et"'. A `!!binary`
+    # value's bytes that are not UTF-8 are quoted byte by byte, as Go's %q does.
+    "binary-bytes-quoted-as-go-does": _project(_one("{target: !!binary 0x50}")),
+    # binary: 'parsing "\U00031350"' with the character itself. ours: its escape. Go quotes by
+    # its own Unicode version (15.0), not Python's (14.0 on 3.11); a 15.1 character is escaped.
+    "quoted-as-go-unicode-15-does": _project(_one('{target: "\\U00031350"}')),
+    "quoted-as-go-unicode-15-does-not": _project(_one('{target: "\\U0002EBF0a"}')),
     # binary: 8080->80. ours: "unsupported YAML tag '!foo'". go-yaml leaves a scalar with a
     # tag it does not know a string.
     "unknown-tag-is-a-string": _project(_one('!foo "8080:80"')),
