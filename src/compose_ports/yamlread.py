@@ -19,22 +19,63 @@ import gc
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, cast
 
+from compose_ports.errors import ComposePortsError
+from compose_ports.model import Source
+
+
+class _DeferredPattern:
+    """A regular expression compiled the first time it is used, standing in for a `re.Pattern`."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern[Any] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._compiled is None:
+            self._compiled = _compile_now(*self._args)
+        return getattr(self._compiled, name)
+
+
+_compile_now = re.compile
+
+
+@contextmanager
+def _compiles_deferred() -> Iterator[None]:
+    # PyYAML compiles ten patterns as it is imported, for its pure-Python reader and resolver,
+    # which reading through the C parser with our own typing never calls. The reader's class of
+    # printable characters alone, spanning all of Unicode, cost 13% of the instructions of a
+    # one-file lint. Deferred, they cost nothing unless something (a test's yaml.safe_load)
+    # uses them, and then behave as compiled ones. Only `import yaml` runs under this, once, at
+    # start-up, before any thread.
+    compile_before = re.compile
+    re.compile = _DeferredPattern  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        re.compile = compile_before
+
+
 try:
-    from yaml._yaml import CParser as _CParser
+    with _compiles_deferred():
+        from yaml._yaml import CParser as _CParser
     from yaml.error import MarkedYAMLError, YAMLError
-    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    # Re-exported: fix's layout reads nodes too, and must see this parser's classes.
+    from yaml.nodes import MappingNode as MappingNode
+    from yaml.nodes import ScalarNode as ScalarNode
+    from yaml.nodes import SequenceNode as SequenceNode
     from yaml.scanner import ScannerError
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     from _ruamel_yaml import CParser as _CParser  # type: ignore[no-redef,import-not-found]
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # type: ignore[assignment]
     from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode  # type: ignore[assignment]
     from ruamel.yaml.scanner import ScannerError  # type: ignore[assignment]
-
-from compose_ports.errors import ComposePortsError
-from compose_ports.model import Source
 
 RESET_TAG = "!reset"
 OVERRIDE_TAG = "!override"

@@ -11,10 +11,8 @@ import json
 import re
 from typing import Any, NamedTuple
 
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
-
 from compose_ports.model import Source
-from compose_ports.yamlread import _IMPLICIT, _Parser
+from compose_ports.yamlread import _IMPLICIT, MappingNode, ScalarNode, SequenceNode, _Parser
 
 __all__ = [
     "ScalarSpan",
