@@ -57,7 +57,7 @@ class Environment(NamedTuple):
     file: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its own equality, not one dataclass compiles and drops
 class Config:
     """One policy file: its stacks, hosts, categories, registry, rule settings and env naming.
 
