@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -91,3 +93,13 @@ def test_a_deferred_pattern_answers_as_the_compiled_one(
     assert pattern.pattern == compiled.pattern
     assert str(pattern.match(text)) == str(compiled.match(text))
     assert str(pattern.search(text)) == str(compiled.search(text))
+
+
+def test_a_deferred_pattern_survives_copying_and_pickling() -> None:
+    deferred = yamlread._DeferredPattern(r"a+", 0)
+    for copied in (
+        copy.copy(deferred),
+        copy.deepcopy(deferred),
+        pickle.loads(pickle.dumps(deferred)),
+    ):
+        assert copied.match("aab").group() == "aa"  # type: ignore[union-attr]

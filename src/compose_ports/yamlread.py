@@ -37,6 +37,8 @@ class _DeferredPattern:
         self._compiled: re.Pattern[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        if name in _DeferredPattern.__slots__:  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
         if self._compiled is None:
             self._compiled = _compile_now(*self._args)
         return getattr(self._compiled, name)
